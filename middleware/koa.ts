@@ -1,0 +1,41 @@
+import { context } from '@opentelemetry/api';
+import type { Context as KoaContext, Middleware } from 'koa';
+import { IGNORED_REQUEST, Lifecycle, endOnClose } from '../src/lifecycle';
+import type { RequestOtel } from '../src/lifecycle';
+import type { OtelMiddlewareOptions } from '../src/options';
+
+export type { OtelMiddlewareOptions, RequestOtel };
+export type KoaOtelOptions = OtelMiddlewareOptions<KoaContext>;
+
+// @koa/router sets `_matchedRoute` to the matched layer's full template (router prefixes
+// included) before the route's handlers run.
+function koaRoute(source: unknown): string | undefined {
+  const route = (source as { _matchedRoute?: unknown })._matchedRoute;
+  return typeof route === 'string' ? route : undefined;
+}
+
+/**
+ * Koa (2 and 3) middleware: one SERVER span per request, named by the @koa/router template, with
+ * the tenant, latency metric and `ctx.state.otel`. Register it first.
+ * @example app.use(otelMiddleware({ tenant: { header: 'x-tenant-id' }, ignore: ['/health'] }));
+ */
+export function otelMiddleware(options?: KoaOtelOptions): Middleware {
+  const lifecycle = new Lifecycle(options, koaRoute);
+  return async function otelKoaMiddleware(ctx, next) {
+    const state = lifecycle.start(ctx.req, ctx.res, ctx);
+    if (state === undefined) {
+      ctx.state.otel = IGNORED_REQUEST;
+      return next();
+    }
+    ctx.state.otel = state;
+    // The span ends when the response closes, after Koa has written it (or its error response).
+    ctx.res.on('close', endOnClose);
+    try {
+      return await context.with(state.context, next);
+    } catch (err) {
+      // The status Koa's ctx.onerror will send decides whether this is a server error.
+      state.recordError(err);
+      throw err;
+    }
+  };
+}

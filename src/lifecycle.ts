@@ -1,0 +1,300 @@
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, diag, propagation, trace } from '@opentelemetry/api';
+import type { Attributes, Context, Link, Span } from '@opentelemetry/api';
+import { RPCType, getRPCMetadata } from '@opentelemetry/core';
+import type { RPCMetadata } from '@opentelemetry/core';
+import {
+  ATTR_CLIENT_ADDRESS,
+  ATTR_ERROR_TYPE,
+  ATTR_HTTP_REQUEST_METHOD,
+  ATTR_HTTP_REQUEST_METHOD_ORIGINAL,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_HTTP_ROUTE,
+  ATTR_URL_PATH,
+  ATTR_URL_SCHEME,
+  ATTR_USER_AGENT_ORIGINAL,
+} from '@opentelemetry/semantic-conventions';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { recordCost } from './cost';
+import type { LlmCost } from './cost';
+import { kitInstruments } from './instruments';
+import type { KitInstruments } from './instruments';
+import { isIgnored, pathOf, resolveOptions } from './options';
+import type { OtelMiddlewareOptions, ResolvedOptions } from './options';
+import { ATTR_TENANT_ID } from './semconv';
+import { TenantCardinalityCap, findTenant, withTenantBaggage } from './tenant';
+import { errorType, hookWriteHead, requestHostAttributes, traceparentOf } from './response';
+export { STATE, endOnClose } from './response';
+
+const log = diag.createComponentLogger({ namespace: '@motadata/otel/middleware' });
+
+// The methods semconv knows; anything else is `_OTHER` so arbitrary verbs cannot become names.
+// See https://opentelemetry.io/docs/specs/semconv/http/http-spans/#common-attributes
+const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH', 'QUERY']);
+
+/** Returns the route template the framework matched (`/v1/items/:id`), or undefined. */
+export type RouteOf = (source: unknown) => string | undefined;
+
+/** What a request handler sees as `req.otel` (Express) or `ctx.state.otel` (Koa). */
+export interface RequestOtel {
+  /** The validated tenant id of this request, if any. */
+  readonly tenantId: string | undefined;
+  /** The trace id of this request's trace (also sent back in `Server-Timing`). */
+  readonly traceId: string;
+  /** The SERVER span of this request (the one instrumentation-http opened, when it is on). */
+  readonly span: Span;
+  /** The context handlers run in: the SERVER span and the baggage (with `tenant.id`). */
+  readonly context: Context;
+  /**
+   * Adds LLM cost and token usage to this request: span attributes (several calls add up) and
+   * the metrics `gateway.cost`, `gateway.tokens.used` and `gen_ai.client.token.usage`.
+   * @throws TypeError on a negative, NaN or non-numeric amount; nothing is recorded then.
+   */
+  recordCost(cost: LlmCost): void;
+}
+
+/** The per-middleware part of the lifecycle: resolved options, the route reader, the tenant cap. */
+export class Lifecycle {
+  readonly options: ResolvedOptions;
+  readonly tenantCap: TenantCardinalityCap;
+  // `${method} ${route}` names, per method and route, so a sampled request builds no string.
+  private readonly spanNames = new Map<string, Map<string, string>>();
+
+  constructor(options: OtelMiddlewareOptions<never> | undefined, readonly routeOf: RouteOf) {
+    this.options = resolveOptions(options as OtelMiddlewareOptions<unknown> | undefined);
+    this.tenantCap = new TenantCardinalityCap(this.options.maxTenants);
+  }
+
+  spanName(method: string, route: string): string {
+    let byRoute = this.spanNames.get(method);
+    if (byRoute === undefined) this.spanNames.set(method, (byRoute = new Map()));
+    let name = byRoute.get(route);
+    if (name === undefined) byRoute.set(route, (name = `${method} ${route}`));
+    return name;
+  }
+
+  /**
+   * Starts the telemetry of one request, or returns undefined when it is ignored. The caller
+   * runs the rest of the request in `context.with(state.context, ...)`.
+   */
+  start(req: IncomingMessage, res: ServerResponse, source: unknown): RequestTelemetry | undefined {
+    const options = this.options;
+    const path = pathOf(req);
+    try {
+      if (isIgnored(options, path, source)) return undefined;
+    } catch (err) {
+      log.warn('an ignore predicate threw; the request is traced', err);
+    }
+    return new RequestTelemetry(this, kitInstruments(), req, res, source, path);
+  }
+}
+
+/** The state of one request from its first byte to the response's close. */
+export class RequestTelemetry implements RequestOtel {
+  readonly span: Span;
+  readonly context: Context;
+  readonly tenantId: string | undefined;
+  /** @internal */ readonly method: string;
+  /** @internal */ readonly metricTenant: string | undefined;
+  /** @internal */ costUsd = 0;
+  /** @internal */ inputTokens = 0;
+  /** @internal */ outputTokens = 0;
+  /** @internal */ prevWriteHead: ServerResponse['writeHead'] | undefined;
+  private readonly startTime = performance.now();
+  private readonly rpc: RPCMetadata | undefined;
+  private route: string | undefined;
+  private error: unknown;
+  private finalized = false;
+  private ended = false;
+
+  constructor(
+    /** @internal */ readonly lifecycle: Lifecycle,
+    /** @internal */ readonly instruments: KitInstruments,
+    req: IncomingMessage,
+    /** @internal */ readonly res: ServerResponse,
+    /** @internal */ readonly source: unknown,
+    path: string,
+  ) {
+    const options = lifecycle.options;
+    const rawMethod = req.method ?? 'GET';
+    this.method = KNOWN_METHODS.has(rawMethod) ? rawMethod : '_OTHER';
+
+    const active = context.active();
+    const rpc = getRPCMetadata(active);
+    let ctx: Context;
+    let incoming: Context | undefined;
+    if (rpc?.type === RPCType.HTTP && rpc.span !== undefined) {
+      // instrumentation-http already opened this request's SERVER span: enrich it, never open a
+      // second one (as @fastify/otel does).
+      this.rpc = rpc;
+      this.span = rpc.span;
+      ctx = incoming = active;
+    } else {
+      const extracted = propagation.extract(ROOT_CONTEXT, req.headers);
+      const trusted = isTrusted(options.trustIncoming, source);
+      let links: Link[] | undefined;
+      if (trusted) incoming = extracted;
+      else {
+        const caller = trace.getSpanContext(extracted);
+        if (caller !== undefined) links = [{ context: caller }];
+      }
+      const startAttributes: Attributes = {
+        [ATTR_HTTP_REQUEST_METHOD]: this.method,
+        [ATTR_URL_PATH]: path,
+        [ATTR_URL_SCHEME]: (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http',
+      };
+      this.span = instruments.tracer.startSpan(
+        this.method === '_OTHER' ? 'HTTP' : this.method,
+        links === undefined ? { kind: SpanKind.SERVER, attributes: startAttributes } : { kind: SpanKind.SERVER, attributes: startAttributes, links },
+        trusted ? extracted : ROOT_CONTEXT,
+      );
+      ctx = trace.setSpan(trusted ? extracted : ROOT_CONTEXT, this.span);
+    }
+
+    const span = this.span;
+    const recording = span.isRecording();
+    if (recording) {
+      if (this.rpc === undefined) {
+        if (this.method === '_OTHER') span.setAttribute(ATTR_HTTP_REQUEST_METHOD_ORIGINAL, rawMethod);
+        requestHostAttributes(span, req.headers.host);
+        const userAgent = req.headers['user-agent'];
+        if (userAgent !== undefined) span.setAttribute(ATTR_USER_AGENT_ORIGINAL, userAgent);
+        const clientAddress = req.socket.remoteAddress;
+        if (clientAddress !== undefined) span.setAttribute(ATTR_CLIENT_ADDRESS, clientAddress);
+      }
+      for (const [name, key] of options.requestHeaders) {
+        const value = req.headers[name];
+        if (value !== undefined) span.setAttribute(key, Array.isArray(value) ? value : [value]);
+      }
+    }
+
+    const candidate = findTenant(options, req, source, incoming);
+    let tenantId: string | undefined;
+    if (candidate !== undefined) {
+      if (options.validateTenant(candidate)) tenantId = candidate;
+      else instruments.tenantRejected.add(1, { reason: 'invalid' });
+    }
+    this.tenantId = tenantId;
+    if (tenantId !== undefined) {
+      this.metricTenant = lifecycle.tenantCap.metricValue(tenantId);
+      if (recording) span.setAttribute(ATTR_TENANT_ID, tenantId);
+      ctx = withTenantBaggage(ctx, tenantId);
+    }
+    this.context = ctx;
+    hookWriteHead(res, this);
+  }
+
+  get traceId(): string {
+    return this.span.spanContext().traceId;
+  }
+
+  /** The `traceparent` of the SERVER span as sent back to the caller. */
+  get traceparent(): string {
+    return traceparentOf(this.context, this.span.spanContext());
+  }
+
+  recordCost(cost: LlmCost): void {
+    recordCost(this, cost);
+  }
+
+  /** The route template, read once from the framework when first needed. @internal */
+  routeTemplate(): string | undefined {
+    if (this.route === undefined) {
+      try {
+        this.route = this.lifecycle.routeOf(this.source);
+      } catch (err) {
+        log.warn('reading the route failed', err);
+      }
+    }
+    return this.route;
+  }
+
+  /** Remembers an error that escaped the handlers; the response status decides what it means. */
+  recordError(error: unknown): void {
+    if (this.error === undefined) this.error = error;
+  }
+
+  /**
+   * Sets the route, name and response attributes. Runs when the response head is written (so a
+   * span owned by instrumentation-http is complete before that instrumentation ends it) and, for
+   * responses that never got that far, when the connection closes.
+   * @internal
+   */
+  finalize(statusCode: number): void {
+    if (this.finalized) return;
+    this.finalized = true;
+    const span = this.span;
+    if (!span.isRecording()) return;
+    // Named late, after routing: the route is only known once the framework matched it.
+    const route = this.routeTemplate();
+    if (route !== undefined) {
+      span.setAttribute(ATTR_HTTP_ROUTE, route);
+      if (this.method !== '_OTHER') span.updateName(this.lifecycle.spanName(this.method, route));
+      if (this.rpc !== undefined) this.rpc.route = route;
+    }
+    span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, statusCode);
+    for (const [name, key] of this.lifecycle.options.responseHeaders) {
+      const value = this.res.getHeader(name);
+      if (value !== undefined) span.setAttribute(key, Array.isArray(value) ? value : [String(value)]);
+    }
+    // Server spans: 5xx is an error, 4xx is the client's and leaves the status UNSET.
+    // See https://opentelemetry.io/docs/specs/semconv/http/http-spans/#status
+    if (statusCode >= 500) {
+      span.setAttribute(ATTR_ERROR_TYPE, this.error !== undefined ? errorType(this.error) : String(statusCode));
+      if (this.error !== undefined) {
+        span.recordException(toException(this.error));
+        span.setStatus({ code: SpanStatusCode.ERROR, message: messageOf(this.error) });
+      } else span.setStatus({ code: SpanStatusCode.ERROR });
+    }
+  }
+
+  /** Ends the request: the span (when the kit owns it) and the duration metric. Runs once. @internal */
+  end(statusCode: number): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.finalize(statusCode);
+    const durationSeconds = (performance.now() - this.startTime) / 1000;
+    const route = this.route;
+    const attributes: Attributes = {
+      [ATTR_HTTP_REQUEST_METHOD]: this.method,
+      [ATTR_HTTP_RESPONSE_STATUS_CODE]: statusCode,
+    };
+    if (route !== undefined) attributes[ATTR_HTTP_ROUTE] = route;
+    if (this.metricTenant !== undefined) attributes[ATTR_TENANT_ID] = this.metricTenant;
+    if (statusCode >= 500) attributes[ATTR_ERROR_TYPE] = this.error !== undefined ? errorType(this.error) : String(statusCode);
+    this.instruments.requestDuration.record(durationSeconds, attributes);
+    if (this.rpc === undefined) this.span.end();
+  }
+}
+
+function isTrusted(trustIncoming: ResolvedOptions['trustIncoming'], source: unknown): boolean {
+  if (typeof trustIncoming === 'boolean') return trustIncoming;
+  try {
+    return trustIncoming(source) === true;
+  } catch (err) {
+    log.warn('trustIncoming threw; the caller is not trusted', err);
+    return false;
+  }
+}
+
+function toException(error: unknown): Error | string {
+  return error instanceof Error ? error : typeof error === 'string' ? error : String(error);
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Telemetry of a request that is ignored: same surface, records nothing. */
+export const IGNORED_REQUEST: RequestOtel = Object.freeze({
+  tenantId: undefined,
+  get traceId() {
+    return trace.getSpanContext(context.active())?.traceId ?? '';
+  },
+  get span() {
+    return trace.getActiveSpan() ?? trace.wrapSpanContext({ traceId: '', spanId: '', traceFlags: 0 });
+  },
+  get context() {
+    return context.active();
+  },
+  recordCost(): void {},
+});

@@ -1,0 +1,90 @@
+import type { Context, Span, SpanContext } from '@opentelemetry/api';
+import { ATTR_SERVER_ADDRESS, ATTR_SERVER_PORT } from '@opentelemetry/semantic-conventions';
+import type { ServerResponse } from 'node:http';
+import type { RequestTelemetry } from './lifecycle';
+import { wireTraceFlags } from './propagation';
+
+/** Where a response keeps its request state, for the shared listeners below. */
+export const STATE: unique symbol = Symbol('motadata.otel.request');
+type WithState = ServerResponse & { [STATE]?: RequestTelemetry };
+
+const HEX = '0123456789abcdef';
+
+/** `00-<trace-id>-<span-id>-<flags>` for a span, with the random-trace-id bit as we send it. */
+export function traceparentOf(ctx: Context, spanContext: SpanContext): string {
+  const flags = wireTraceFlags(ctx, spanContext.traceId, spanContext.traceFlags);
+  return `00-${spanContext.traceId}-${spanContext.spanId}-${HEX[flags >> 4]}${HEX[flags & 15]}`;
+}
+
+/**
+ * Replaces `res.writeHead` for this response with a shared function (no closure per request)
+ * that runs once, just before the head is written: the last moment the status and the route are
+ * both known and headers can still change. `on-headers` (used by morgan and compression) works
+ * the same way. The previous function is kept, so other wrappers still run.
+ */
+export function hookWriteHead(res: ServerResponse, state: RequestTelemetry): void {
+  (res as WithState)[STATE] = state;
+  state.prevWriteHead = res.writeHead;
+  res.writeHead = writeHeadOnce as ServerResponse['writeHead'];
+}
+
+function writeHeadOnce(this: WithState, statusCode: unknown): ServerResponse {
+  const state = this[STATE]!;
+  this.writeHead = state.prevWriteHead!;
+  try {
+    state.finalize(typeof statusCode === 'number' ? statusCode : this.statusCode);
+    const options = state.lifecycle.options;
+    if (options.serverTiming || options.traceresponse) {
+      const traceparent = traceparentOf(state.context, state.span.spanContext());
+      if (options.serverTiming) appendServerTiming(this, `trace;desc=${traceparent}`);
+      if (options.traceresponse) this.setHeader('traceresponse', traceparent);
+    }
+  } catch {
+    // Telemetry never breaks a response; the head is written either way.
+  }
+  // eslint-disable-next-line prefer-rest-params
+  return (this.writeHead as (...args: unknown[]) => ServerResponse).apply(this, arguments as unknown as unknown[]);
+}
+
+/** Adds a metric to Server-Timing, keeping whatever the app set. RFC: a comma-separated list. */
+function appendServerTiming(res: ServerResponse, metric: string): void {
+  const current = res.getHeader('server-timing');
+  if (current === undefined || current === '') res.setHeader('server-timing', metric);
+  else if (Array.isArray(current)) res.setHeader('server-timing', [...current, metric]);
+  else res.setHeader('server-timing', `${String(current)}, ${metric}`);
+}
+
+/** Shared by the adapters: ends the request when its response closes (finished or aborted). */
+export function endOnClose(this: WithState): void {
+  this[STATE]?.end(this.statusCode);
+}
+
+/** server.address and server.port from the Host header. */
+export function requestHostAttributes(span: Span, host: string | undefined): void {
+  if (host === undefined || host === '') return;
+  let address = host;
+  let port: string | undefined;
+  if (host.charCodeAt(0) === 91 /* [ */) {
+    const close = host.indexOf(']');
+    if (close === -1) return;
+    address = host.slice(1, close);
+    if (host.charCodeAt(close + 1) === 58 /* : */) port = host.slice(close + 2);
+  } else {
+    const colon = host.lastIndexOf(':');
+    if (colon !== -1) {
+      address = host.slice(0, colon);
+      port = host.slice(colon + 1);
+    }
+  }
+  span.setAttribute(ATTR_SERVER_ADDRESS, address);
+  if (port !== undefined) {
+    const portNumber = Number(port);
+    if (Number.isInteger(portNumber) && portNumber > 0 && portNumber < 65536) span.setAttribute(ATTR_SERVER_PORT, portNumber);
+  }
+}
+
+/** `error.type`: the error's class name, as semconv recommends; `_OTHER` when there is none. */
+export function errorType(error: unknown): string {
+  if (error instanceof Error) return error.constructor?.name && error.constructor.name !== 'Object' ? error.constructor.name : error.name;
+  return '_OTHER';
+}

@@ -1,0 +1,51 @@
+/**
+ * Attribute and metric names the kit emits that `@opentelemetry/semantic-conventions` does not
+ * export from its stable entry point.
+ *
+ * The GenAI names live in the package's `incubating` entry, which is explicitly unstable (names
+ * move between releases: `gen_ai.system` became `gen_ai.provider.name`). We pin the current names
+ * here so a semconv upgrade can never silently rename what dashboards query.
+ * See https://opentelemetry.io/docs/specs/semconv/gen-ai/
+ */
+
+/** The tenant a request belongs to. Span attribute, metric attribute and baggage key. */
+export const ATTR_TENANT_ID = 'tenant.id';
+
+/** Accumulated LLM cost of a request in USD. Semconv has no cost attribute, so it is the kit's own. */
+export const ATTR_MOTADATA_COST_USD = 'motadata.llm.cost.usd';
+
+export const ATTR_GEN_AI_PROVIDER_NAME = 'gen_ai.provider.name';
+export const ATTR_GEN_AI_REQUEST_MODEL = 'gen_ai.request.model';
+export const ATTR_GEN_AI_OPERATION_NAME = 'gen_ai.operation.name';
+export const ATTR_GEN_AI_USAGE_INPUT_TOKENS = 'gen_ai.usage.input_tokens';
+export const ATTR_GEN_AI_USAGE_OUTPUT_TOKENS = 'gen_ai.usage.output_tokens';
+export const ATTR_GEN_AI_TOKEN_TYPE = 'gen_ai.token.type';
+export const GEN_AI_TOKEN_TYPE_VALUE_INPUT = 'input';
+export const GEN_AI_TOKEN_TYPE_VALUE_OUTPUT = 'output';
+
+/** Semconv GenAI client metric: tokens per operation, a histogram in `{token}`. */
+export const METRIC_GEN_AI_CLIENT_TOKEN_USAGE = 'gen_ai.client.token.usage';
+/**
+ * Bucket advice for `gen_ai.client.token.usage` from the GenAI metrics spec.
+ * See https://opentelemetry.io/docs/specs/semconv/gen-ai/gen-ai-metrics/#metric-gen_aiclienttokenusage
+ */
+export const GEN_AI_TOKEN_USAGE_BUCKETS: readonly number[] = [
+  1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
+];
+
+/**
+ * Bucket advice for `http.server.request.duration` from the HTTP metrics spec.
+ * See https://opentelemetry.io/docs/specs/semconv/http/http-metrics/#metric-httpserverrequestduration
+ */
+export const HTTP_DURATION_BUCKETS: readonly number[] = [
+  0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10,
+];
+
+/** Metric names the core kit emits. */
+export const METRIC_HTTP_SERVER_REQUEST_DURATION = 'http.server.request.duration';
+export const METRIC_GATEWAY_COST = 'gateway.cost';
+export const METRIC_GATEWAY_TOKENS_USED = 'gateway.tokens.used';
+export const METRIC_TENANT_REJECTED = 'tenant.rejected';
+
+/** The metric attribute value that stands for every tenant past the `maxTenants` cap. */
+export const OTHER_TENANT = '__other__';

@@ -1,0 +1,283 @@
+import type { Attributes } from '@opentelemetry/api';
+
+export type TraceExporterName = 'otlp' | 'jaeger' | 'console' | 'zipkin' | 'memory' | 'none';
+export type MetricExporterName = 'otlp' | 'prometheus' | 'console' | 'memory' | 'none';
+export type LogExporterName = 'otlp' | 'console' | 'memory' | 'none';
+export type OtlpProtocol = 'http/protobuf' | 'http/json';
+
+/** Options of `initTelemetry()`. Explicit options win over `OTEL_*` variables, which win over defaults. */
+export interface TelemetryOptions {
+  /** `service.name`. Env: `OTEL_SERVICE_NAME`. @default 'unknown_service:node' */
+  serviceName?: string;
+  /** `service.version`. */
+  serviceVersion?: string;
+  /** `deployment.environment.name` (`production`, `staging`, ...). */
+  environment?: string;
+  /** More resource attributes. Env: `OTEL_RESOURCE_ATTRIBUTES` (explicit ones win). */
+  resourceAttributes?: Attributes;
+  traces?: {
+    /**
+     * Where spans go. `jaeger` is OTLP to Jaeger's own OTLP receiver (port 4318): current Jaeger
+     * ingests OTLP natively and the Jaeger exporter is deprecated. Env: `OTEL_TRACES_EXPORTER`.
+     * @default 'otlp'
+     */
+    exporter?: TraceExporterName;
+    /**
+     * OTLP base URL (`/v1/traces` is appended) or, for `zipkin`, the full URL.
+     * Env: `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` (full), `OTEL_EXPORTER_OTLP_ENDPOINT` (base).
+     * @default 'http://localhost:4318' (zipkin: 'http://localhost:9411/api/v2/spans')
+     */
+    endpoint?: string;
+    /** OTLP encoding. Env: `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`, `OTEL_EXPORTER_OTLP_PROTOCOL`. @default 'http/protobuf' */
+    protocol?: OtlpProtocol;
+    /** Extra headers on OTLP requests (an API key). */
+    headers?: Record<string, string>;
+    /**
+     * Share of new traces that are sampled, in [0, 1]; a caller's decision is followed
+     * (ParentBased(TraceIdRatioBased)). Env: `OTEL_TRACES_SAMPLER`, `OTEL_TRACES_SAMPLER_ARG`.
+     * @default 1
+     */
+    sampleRatio?: number;
+  };
+  metrics?: {
+    /** Env: `OTEL_METRICS_EXPORTER`. @default 'otlp' */
+    exporter?: MetricExporterName;
+    /** OTLP base URL (`/v1/metrics` is appended). Env as for traces, `_METRICS_`. */
+    endpoint?: string;
+    protocol?: OtlpProtocol;
+    headers?: Record<string, string>;
+    /** Push interval of `otlp` and `console`. Env: `OTEL_METRIC_EXPORT_INTERVAL`. @default 60000 */
+    intervalMillis?: number;
+    /** Prometheus: the port of the pull endpoint. @default 9464 */
+    port?: number;
+    /** Prometheus: the address it listens on. @default '0.0.0.0' */
+    host?: string;
+  };
+  logs?: {
+    /** Where `OTELLogger` records go through the OTel Logs API. Env: `OTEL_LOGS_EXPORTER`. @default 'otlp' */
+    exporter?: LogExporterName;
+    endpoint?: string;
+    protocol?: OtlpProtocol;
+    headers?: Record<string, string>;
+  };
+  /**
+   * Also run `@opentelemetry/instrumentation-http` (outgoing `http` calls get CLIENT spans; the
+   * middleware then enriches its SERVER span instead of opening one). Must be started before
+   * `http` is first used by a server. @default false
+   */
+  instrumentHttp?: boolean;
+}
+
+export interface ResolvedTelemetryOptions {
+  readonly serviceName: string | undefined;
+  readonly resourceAttributes: Attributes;
+  readonly traces: {
+    readonly exporters: readonly TraceExporterName[];
+    readonly url: string;
+    readonly protocol: OtlpProtocol;
+    readonly headers: Record<string, string> | undefined;
+    readonly sampler: SamplerChoice;
+  };
+  readonly metrics: {
+    readonly exporters: readonly MetricExporterName[];
+    readonly url: string;
+    readonly protocol: OtlpProtocol;
+    readonly headers: Record<string, string> | undefined;
+    readonly intervalMillis: number;
+    readonly port: number;
+    readonly host: string;
+  };
+  readonly logs: {
+    readonly exporters: readonly LogExporterName[];
+    readonly url: string;
+    readonly protocol: OtlpProtocol;
+    readonly headers: Record<string, string> | undefined;
+  };
+  readonly instrumentHttp: boolean;
+}
+
+/** A sampler by the spec's `OTEL_TRACES_SAMPLER` names, with its ratio where one applies. */
+export type SamplerChoice =
+  | { readonly kind: 'always_on' | 'always_off' | 'parentbased_always_on' | 'parentbased_always_off' }
+  | { readonly kind: 'traceidratio' | 'parentbased_traceidratio'; readonly ratio: number };
+
+const TRACE_EXPORTERS: readonly TraceExporterName[] = ['otlp', 'jaeger', 'console', 'zipkin', 'memory', 'none'];
+const METRIC_EXPORTERS: readonly MetricExporterName[] = ['otlp', 'prometheus', 'console', 'memory', 'none'];
+const LOG_EXPORTERS: readonly LogExporterName[] = ['otlp', 'console', 'memory', 'none'];
+const PROTOCOLS: readonly OtlpProtocol[] = ['http/protobuf', 'http/json'];
+const SAMPLERS = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'] as const;
+const DEFAULT_OTLP_BASE = 'http://localhost:4318';
+const DEFAULT_ZIPKIN_URL = 'http://localhost:9411/api/v2/spans';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function optionError(option: string, expected: string, got: unknown): TypeError {
+  return new TypeError(`initTelemetry: option "${option}" must be ${expected}, got ${JSON.stringify(got) ?? String(got)}`);
+}
+function envError(variable: string, expected: string, got: string): TypeError {
+  return new TypeError(`initTelemetry: environment variable ${variable}=${JSON.stringify(got)} must be ${expected}`);
+}
+
+function envValue(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function oneOf<T extends string>(allowed: readonly T[], option: string, explicit: unknown, envName: string, env: Env, fallback: T): T[] {
+  if (explicit !== undefined) {
+    if (typeof explicit !== 'string' || !allowed.includes(explicit as T)) throw optionError(option, `one of ${allowed.join(', ')}`, explicit);
+    return [explicit as T];
+  }
+  const fromEnv = envValue(env, envName);
+  if (fromEnv === undefined) return [fallback];
+  const names = [...new Set(fromEnv.split(',').map((s) => s.trim()).filter((s) => s !== ''))];
+  for (const name of names) if (!allowed.includes(name as T)) throw envError(envName, `a comma-separated list of ${allowed.join(', ')}`, fromEnv);
+  // `none` wins, as the spec says for OTEL_*_EXPORTER lists.
+  return names.includes('none') ? ['none' as T] : (names as T[]);
+}
+
+function checkUrl(url: string, source: string, isEnv: boolean): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw isEnv ? envError(source, 'an http(s) URL', url) : optionError(source, 'an http(s) URL such as "http://127.0.0.1:4318"', url);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw isEnv ? envError(source, 'an http(s) URL', url) : optionError(source, 'an http(s) URL such as "http://127.0.0.1:4318"', url);
+  }
+  return url;
+}
+
+/** `<base>/v1/<signal>`, as the OTLP exporter spec builds signal URLs from OTEL_EXPORTER_OTLP_ENDPOINT. */
+function signalUrl(base: string, signal: string): string {
+  return `${base.endsWith('/') ? base : `${base}/`}v1/${signal}`;
+}
+
+function otlpUrl(option: string, explicit: unknown, env: Env, signal: 'traces' | 'metrics' | 'logs'): string {
+  if (explicit !== undefined) {
+    if (typeof explicit !== 'string') throw optionError(option, 'an http(s) URL', explicit);
+    checkUrl(explicit, option, false);
+    return new URL(explicit).pathname.endsWith(`/v1/${signal}`) ? explicit : signalUrl(explicit, signal);
+  }
+  const perSignal = `OTEL_EXPORTER_OTLP_${signal.toUpperCase()}_ENDPOINT`;
+  const full = envValue(env, perSignal);
+  if (full !== undefined) return checkUrl(full, perSignal, true);
+  const base = envValue(env, 'OTEL_EXPORTER_OTLP_ENDPOINT');
+  if (base !== undefined) return signalUrl(checkUrl(base, 'OTEL_EXPORTER_OTLP_ENDPOINT', true), signal);
+  return signalUrl(DEFAULT_OTLP_BASE, signal);
+}
+
+function protocol(option: string, explicit: unknown, env: Env, signal: string): OtlpProtocol {
+  if (explicit !== undefined) {
+    if (!PROTOCOLS.includes(explicit as OtlpProtocol)) throw optionError(option, `one of ${PROTOCOLS.join(', ')}`, explicit);
+    return explicit as OtlpProtocol;
+  }
+  for (const name of [`OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`, 'OTEL_EXPORTER_OTLP_PROTOCOL']) {
+    const value = envValue(env, name);
+    if (value === undefined) continue;
+    if (!PROTOCOLS.includes(value as OtlpProtocol)) throw envError(name, `one of ${PROTOCOLS.join(', ')} (grpc is not bundled)`, value);
+    return value as OtlpProtocol;
+  }
+  return 'http/protobuf';
+}
+
+function headers(option: string, explicit: unknown): Record<string, string> | undefined {
+  if (explicit === undefined) return undefined;
+  if (typeof explicit !== 'object' || explicit === null || Object.values(explicit).some((v) => typeof v !== 'string')) {
+    throw optionError(option, 'an object of string header values', explicit);
+  }
+  return explicit as Record<string, string>;
+}
+
+function ratio(option: string, value: unknown): number {
+  if (typeof value !== 'number' || Number.isNaN(value) || value < 0 || value > 1) throw optionError(option, 'a number in [0, 1]', value);
+  return value;
+}
+
+function sampler(explicitRatio: unknown, env: Env): SamplerChoice {
+  if (explicitRatio !== undefined) return { kind: 'parentbased_traceidratio', ratio: ratio('traces.sampleRatio', explicitRatio) };
+  const name = envValue(env, 'OTEL_TRACES_SAMPLER');
+  if (name === undefined) return { kind: 'parentbased_always_on' };
+  if (!(SAMPLERS as readonly string[]).includes(name)) throw envError('OTEL_TRACES_SAMPLER', `one of ${SAMPLERS.join(', ')}`, name);
+  if (name === 'traceidratio' || name === 'parentbased_traceidratio') {
+    const arg = envValue(env, 'OTEL_TRACES_SAMPLER_ARG');
+    const value = arg === undefined ? 1 : Number(arg);
+    if (Number.isNaN(value) || value < 0 || value > 1) throw envError('OTEL_TRACES_SAMPLER_ARG', 'a number in [0, 1]', arg!);
+    return { kind: name, ratio: value };
+  }
+  return { kind: name as 'always_on' };
+}
+
+function section<T extends object>(option: string, value: unknown): Partial<T> {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null) throw optionError(option, 'an object', value);
+  return value as Partial<T>;
+}
+
+function optionalString(option: string, value: unknown): string | undefined {
+  if (value !== undefined && (typeof value !== 'string' || value === '')) throw optionError(option, 'a non-empty string', value);
+  return value as string | undefined;
+}
+
+/** Validates options and reads the environment once, at start-up. Throws a TypeError naming the culprit. */
+export function resolveTelemetryOptions(options: TelemetryOptions = {}, env: Env = process.env): ResolvedTelemetryOptions {
+  if (typeof options !== 'object' || options === null) throw optionError('options', 'an object', options);
+  const traces = section<NonNullable<TelemetryOptions['traces']>>('traces', options.traces);
+  const metricsOptions = section<NonNullable<TelemetryOptions['metrics']>>('metrics', options.metrics);
+  const logs = section<NonNullable<TelemetryOptions['logs']>>('logs', options.logs);
+
+  const resourceAttributes: Attributes = { ...section<Attributes>('resourceAttributes', options.resourceAttributes) };
+  const serviceVersion = optionalString('serviceVersion', options.serviceVersion);
+  const environment = optionalString('environment', options.environment);
+  if (serviceVersion !== undefined) resourceAttributes['service.version'] = serviceVersion;
+  if (environment !== undefined) resourceAttributes['deployment.environment.name'] = environment;
+
+  const traceExporters = oneOf(TRACE_EXPORTERS, 'traces.exporter', traces.exporter, 'OTEL_TRACES_EXPORTER', env, 'otlp');
+  const traceUrl = traceExporters.includes('zipkin')
+    ? traces.endpoint !== undefined
+      ? checkUrl(String(traces.endpoint), 'traces.endpoint', false)
+      : envValue(env, 'OTEL_EXPORTER_ZIPKIN_ENDPOINT') ?? DEFAULT_ZIPKIN_URL
+    : otlpUrl('traces.endpoint', traces.endpoint, env, 'traces');
+
+  const interval = metricsOptions.intervalMillis ?? (envValue(env, 'OTEL_METRIC_EXPORT_INTERVAL') !== undefined ? Number(envValue(env, 'OTEL_METRIC_EXPORT_INTERVAL')) : 60000);
+  if (!Number.isInteger(interval) || interval <= 0) {
+    if (metricsOptions.intervalMillis !== undefined) throw optionError('metrics.intervalMillis', 'a positive integer (milliseconds)', interval);
+    throw envError('OTEL_METRIC_EXPORT_INTERVAL', 'a positive integer (milliseconds)', String(envValue(env, 'OTEL_METRIC_EXPORT_INTERVAL')));
+  }
+  const port = metricsOptions.port ?? 9464;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw optionError('metrics.port', 'a port number in [0, 65535]', port);
+  const host = optionalString('metrics.host', metricsOptions.host) ?? '0.0.0.0';
+
+  if (options.instrumentHttp !== undefined && typeof options.instrumentHttp !== 'boolean') {
+    throw optionError('instrumentHttp', 'a boolean', options.instrumentHttp);
+  }
+
+  return {
+    serviceName: optionalString('serviceName', options.serviceName),
+    resourceAttributes,
+    traces: {
+      exporters: traceExporters,
+      url: traceUrl,
+      protocol: protocol('traces.protocol', traces.protocol, env, 'TRACES'),
+      headers: headers('traces.headers', traces.headers),
+      sampler: sampler(traces.sampleRatio, env),
+    },
+    metrics: {
+      exporters: oneOf(METRIC_EXPORTERS, 'metrics.exporter', metricsOptions.exporter, 'OTEL_METRICS_EXPORTER', env, 'otlp'),
+      url: otlpUrl('metrics.endpoint', metricsOptions.endpoint, env, 'metrics'),
+      protocol: protocol('metrics.protocol', metricsOptions.protocol, env, 'METRICS'),
+      headers: headers('metrics.headers', metricsOptions.headers),
+      intervalMillis: interval,
+      port,
+      host,
+    },
+    logs: {
+      exporters: oneOf(LOG_EXPORTERS, 'logs.exporter', logs.exporter, 'OTEL_LOGS_EXPORTER', env, 'otlp'),
+      url: otlpUrl('logs.endpoint', logs.endpoint, env, 'logs'),
+      protocol: protocol('logs.protocol', logs.protocol, env, 'LOGS'),
+      headers: headers('logs.headers', logs.headers),
+    },
+    instrumentHttp: options.instrumentHttp ?? false,
+  };
+}

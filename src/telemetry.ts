@@ -1,0 +1,277 @@
+import { context, diag, metrics, propagation, trace } from '@opentelemetry/api';
+import { logs } from '@opentelemetry/api-logs';
+import { OTLPLogExporter as OTLPLogExporterJson } from '@opentelemetry/exporter-logs-otlp-http';
+import { OTLPLogExporter as OTLPLogExporterProto } from '@opentelemetry/exporter-logs-otlp-proto';
+import { OTLPMetricExporter as OTLPMetricExporterJson } from '@opentelemetry/exporter-metrics-otlp-http';
+import { OTLPMetricExporter as OTLPMetricExporterProto } from '@opentelemetry/exporter-metrics-otlp-proto';
+import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import { OTLPTraceExporter as OTLPTraceExporterJson } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OTLPTraceExporterProto } from '@opentelemetry/exporter-trace-otlp-proto';
+import { ZipkinExporter } from '@opentelemetry/exporter-zipkin';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { defaultResource, detectResources, envDetector, hostDetector, processDetector, resourceFromAttributes } from '@opentelemetry/resources';
+import type { Resource } from '@opentelemetry/resources';
+import {
+  BatchLogRecordProcessor,
+  ConsoleLogRecordExporter,
+  InMemoryLogRecordExporter,
+  SimpleLogRecordProcessor,
+} from '@opentelemetry/sdk-logs';
+import type { LogRecordProcessor, ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import {
+  AggregationType,
+  ConsoleMetricExporter,
+  MetricReader,
+  PeriodicExportingMetricReader,
+} from '@opentelemetry/sdk-metrics';
+import type { IMetricReader, ResourceMetrics, ViewOptions } from '@opentelemetry/sdk-metrics';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  BatchSpanProcessor,
+  ConsoleSpanExporter,
+  InMemorySpanExporter,
+  ParentBasedSampler,
+  SimpleSpanProcessor,
+  TraceIdRatioBasedSampler,
+} from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan, Sampler, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
+import { createPropagator } from './propagation';
+import { resolveTelemetryOptions } from './telemetry-options';
+import type { ResolvedTelemetryOptions, SamplerChoice, TelemetryOptions } from './telemetry-options';
+import { AddableSpanProcessor } from './span-processor';
+
+/** The handle `initTelemetry()` returns. */
+export interface Telemetry {
+  /** The resource every span, metric and log record carries. */
+  readonly resource: Resource;
+  /**
+   * Settles when every exporter is ready to serve. Rejects with a clear error when the
+   * Prometheus port is taken; the process keeps running either way (and a warning is printed).
+   */
+  readonly ready: Promise<void>;
+  /** Spans ended so far, with `traces.exporter: 'memory'`. */
+  getFinishedSpans(): ReadableSpan[];
+  /** Forgets the spans and log records kept in memory (between tests). */
+  reset(): void;
+  /** Collects the current metrics, with `metrics.exporter: 'memory'`. */
+  collectMetrics(): Promise<ResourceMetrics>;
+  /** Log records emitted so far, with `logs.exporter: 'memory'`. */
+  getFinishedLogs(): ReadableLogRecord[];
+  /** Sends spans to one more exporter from now on (batched). Used by `OTELTracer.configureExporter()`. */
+  addSpanExporter(exporter: SpanExporter): void;
+  /** Exports everything buffered now. */
+  forceFlush(): Promise<void>;
+  /**
+   * Flushes spans, metrics and logs, stops the exporters and releases the global OpenTelemetry
+   * registrations, so `initTelemetry()` can run again. Safe to call more than once.
+   */
+  shutdown(): Promise<void>;
+}
+
+/** Answers `collect()` on demand: the SDK's own pattern for pull-based metrics in tests. */
+class OnDemandMetricReader extends MetricReader {
+  protected override onForceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+  protected override onShutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+let active: Telemetry | undefined;
+
+/** The telemetry started by `initTelemetry()` and not yet shut down, if any. */
+export function activeTelemetry(): Telemetry | undefined {
+  return active;
+}
+
+/**
+ * Starts the OpenTelemetry Node SDK for this process: resource, sampler, exporters, the W3C
+ * propagators and, optionally, instrumentation-http. Call it once, before creating servers.
+ * @throws TypeError naming the option (or `OTEL_*` variable) when a setting is invalid.
+ * @example
+ * const telemetry = initTelemetry({ serviceName: 'gateway', traces: { exporter: 'otlp', endpoint: 'http://127.0.0.1:4318' } });
+ * process.on('SIGTERM', () => telemetry.shutdown());
+ */
+export function initTelemetry(options: TelemetryOptions = {}): Telemetry {
+  const resolved = resolveTelemetryOptions(options);
+  if (active !== undefined) throw new Error('initTelemetry: telemetry is already started in this process; call shutdown() first');
+
+  const resource = buildResource(resolved);
+  const spanMemory = resolved.traces.exporters.includes('memory') ? new InMemorySpanExporter() : undefined;
+  const spanProcessor = new AddableSpanProcessor(resolved.traces.exporters.flatMap((name) => spanProcessorsFor(name, resolved, spanMemory)));
+
+  const readers: IMetricReader[] = [];
+  const pending: Promise<void>[] = [];
+  let onDemandReader: OnDemandMetricReader | undefined;
+  for (const name of resolved.metrics.exporters) {
+    if (name === 'memory') readers.push((onDemandReader = new OnDemandMetricReader()));
+    else if (name === 'prometheus') {
+      const exporter = new PrometheusExporter({ host: resolved.metrics.host, port: resolved.metrics.port, preventServerStart: true });
+      readers.push(exporter);
+      pending.push(startPrometheus(exporter, resolved.metrics.host, resolved.metrics.port));
+    } else if (name === 'otlp' || name === 'console') {
+      const exporter =
+        name === 'console'
+          ? new ConsoleMetricExporter()
+          : resolved.metrics.protocol === 'http/json'
+            ? new OTLPMetricExporterJson(otlpConfig(resolved.metrics.url, resolved.metrics.headers))
+            : new OTLPMetricExporterProto(otlpConfig(resolved.metrics.url, resolved.metrics.headers));
+      const interval = resolved.metrics.intervalMillis;
+      readers.push(new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: interval, exportTimeoutMillis: Math.min(30000, interval) }));
+    }
+  }
+
+  const logMemory = resolved.logs.exporters.includes('memory') ? new InMemoryLogRecordExporter() : undefined;
+  const logProcessors: LogRecordProcessor[] = resolved.logs.exporters.flatMap((name): LogRecordProcessor[] => {
+    if (name === 'memory') return [new SimpleLogRecordProcessor({ exporter: logMemory! })];
+    if (name === 'console') return [new SimpleLogRecordProcessor({ exporter: new ConsoleLogRecordExporter() })];
+    if (name === 'otlp') {
+      const config = otlpConfig(resolved.logs.url, resolved.logs.headers);
+      return [new BatchLogRecordProcessor({ exporter: resolved.logs.protocol === 'http/json' ? new OTLPLogExporterJson(config) : new OTLPLogExporterProto(config) })];
+    }
+    return [];
+  });
+
+  const views: ViewOptions[] = [];
+  if (resolved.instrumentHttp) {
+    // The middleware records http.server.request.duration with http.route and tenant.id;
+    // instrumentation-http's copy of the same metric would double-count every request.
+    views.push({
+      meterName: '@opentelemetry/instrumentation-http',
+      instrumentName: 'http.server.request.duration',
+      aggregation: { type: AggregationType.DROP },
+    });
+  }
+
+  const sdk = new NodeSDK({
+    resource,
+    autoDetectResources: false,
+    sampler: buildSampler(resolved.traces.sampler),
+    spanProcessors: [spanProcessor],
+    metricReaders: readers,
+    views,
+    logRecordProcessors: logProcessors,
+    textMapPropagator: createPropagator(),
+    instrumentations: resolved.instrumentHttp ? [new HttpInstrumentation()] : [],
+  });
+  sdk.start();
+
+  // Host and process attributes resolve asynchronously; span export waits for them, so a test
+  // that awaits `ready` reads its spans as soon as they end.
+  pending.push(resource.waitForAsyncAttributes?.() ?? Promise.resolve());
+  const ready = Promise.all(pending).then(() => undefined);
+  ready.catch(() => undefined); // reported by startPrometheus; never an unhandled rejection
+
+  let shutdownPromise: Promise<void> | undefined;
+  const telemetry: Telemetry = {
+    resource,
+    ready,
+    getFinishedSpans() {
+      if (spanMemory === undefined) throw new Error('getFinishedSpans: start telemetry with traces.exporter "memory"');
+      return spanMemory.getFinishedSpans();
+    },
+    reset() {
+      spanMemory?.reset();
+      logMemory?.reset();
+    },
+    async collectMetrics() {
+      if (onDemandReader === undefined) throw new Error('collectMetrics: start telemetry with metrics.exporter "memory"');
+      const { resourceMetrics, errors } = await onDemandReader.collect();
+      if (errors.length > 0) diag.warn('collectMetrics: some metrics could not be collected', errors);
+      return resourceMetrics;
+    },
+    getFinishedLogs() {
+      if (logMemory === undefined) throw new Error('getFinishedLogs: start telemetry with logs.exporter "memory"');
+      return logMemory.getFinishedLogRecords();
+    },
+    addSpanExporter(exporter) {
+      spanProcessor.add(new BatchSpanProcessor(exporter));
+    },
+    async forceFlush() {
+      await Promise.all([spanProcessor.forceFlush(), ...readers.map((r) => r.forceFlush())]);
+      await (logs.getLoggerProvider() as { forceFlush?: () => Promise<void> }).forceFlush?.();
+    },
+    shutdown() {
+      shutdownPromise ??= sdk
+        .shutdown()
+        .catch((err: unknown) => diag.error('telemetry shutdown failed', err))
+        .finally(() => {
+          // Release the globals so a later initTelemetry() (a test, a reload) can register again.
+          trace.disable();
+          metrics.disable();
+          propagation.disable();
+          context.disable();
+          logs.disable();
+          if (active === telemetry) active = undefined;
+        });
+      return shutdownPromise;
+    },
+  };
+  active = telemetry;
+  return telemetry;
+}
+
+function otlpConfig(url: string, headers: Record<string, string> | undefined): { url: string; headers?: Record<string, string> } {
+  return headers === undefined ? { url } : { url, headers };
+}
+
+function spanProcessorsFor(name: string, resolved: ResolvedTelemetryOptions, memory: InMemorySpanExporter | undefined): SpanProcessor[] {
+  const { url, protocol, headers } = resolved.traces;
+  switch (name) {
+    case 'memory':
+      // Simple, not batched: a test reads a span as soon as it ends.
+      return [new SimpleSpanProcessor(memory!)];
+    case 'console':
+      return [new SimpleSpanProcessor(new ConsoleSpanExporter())];
+    case 'zipkin':
+      return [new BatchSpanProcessor(new ZipkinExporter({ url }))];
+    case 'otlp':
+    case 'jaeger': {
+      const config = otlpConfig(url, headers);
+      // Batched: export runs off the request path, and the queue is bounded (2048 spans by
+      // default, OTEL_BSP_MAX_QUEUE_SIZE), so a dead collector costs dropped spans, not memory.
+      return [new BatchSpanProcessor(protocol === 'http/json' ? new OTLPTraceExporterJson(config) : new OTLPTraceExporterProto(config))];
+    }
+    default:
+      return [];
+  }
+}
+
+function buildSampler(choice: SamplerChoice): Sampler {
+  switch (choice.kind) {
+    case 'always_on':
+      return new AlwaysOnSampler();
+    case 'always_off':
+      return new AlwaysOffSampler();
+    case 'traceidratio':
+      return new TraceIdRatioBasedSampler(choice.ratio);
+    case 'parentbased_always_on':
+      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
+    case 'parentbased_always_off':
+      return new ParentBasedSampler({ root: new AlwaysOffSampler() });
+    case 'parentbased_traceidratio':
+      return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(choice.ratio) });
+  }
+}
+
+/** defaults < detected (OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME, host, process) < explicit options. */
+function buildResource(resolved: ResolvedTelemetryOptions): Resource {
+  const explicit = { ...resolved.resourceAttributes };
+  if (resolved.serviceName !== undefined) explicit[ATTR_SERVICE_NAME] = resolved.serviceName;
+  return defaultResource()
+    .merge(detectResources({ detectors: [hostDetector, processDetector, envDetector] }))
+    .merge(resourceFromAttributes(explicit));
+}
+
+function startPrometheus(exporter: PrometheusExporter, host: string, port: number): Promise<void> {
+  return exporter.startServer().catch((err: NodeJS.ErrnoException) => {
+    const reason = err.code === 'EADDRINUSE' ? 'is already in use' : `could not be opened (${err.code ?? err.message})`;
+    const error = new Error(`initTelemetry: metrics.port ${port} on ${host} ${reason}; the Prometheus endpoint is not served. Choose another metrics.port.`, { cause: err });
+    process.emitWarning(error.message, 'MotadataOtelWarning');
+    throw error;
+  });
+}

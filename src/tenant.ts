@@ -1,0 +1,67 @@
+import { diag, propagation } from '@opentelemetry/api';
+import type { Context } from '@opentelemetry/api';
+import type { IncomingMessage } from 'node:http';
+import type { ResolvedOptions } from './options';
+import { ATTR_TENANT_ID, OTHER_TENANT } from './semconv';
+
+const log = diag.createComponentLogger({ namespace: '@motadata/otel/tenant' });
+
+/** Why a tenant id was dropped: the `reason` attribute of `tenant.rejected`. */
+export type TenantRejection = 'invalid';
+
+/**
+ * The tenant of a request: the configured header, else the caller's baggage, else the user's
+ * resolver. Returns the raw candidate and whether it passed validation, so the caller can count
+ * a rejection; `undefined` when no source had one.
+ */
+export function findTenant(
+  options: ResolvedOptions,
+  req: IncomingMessage,
+  source: unknown,
+  incoming: Context | undefined,
+): string | undefined {
+  if (options.tenantHeader !== undefined) {
+    const value = req.headers[options.tenantHeader];
+    // A repeated header is ambiguous: Node joins most duplicates with ", ", which the default
+    // pattern rejects; an array (set-cookie style) is refused outright.
+    if (typeof value === 'string' && value !== '') return value;
+  }
+  if (options.tenantFromBaggage && incoming !== undefined) {
+    const entry = propagation.getBaggage(incoming)?.getEntry(ATTR_TENANT_ID);
+    if (entry !== undefined && entry.value !== '') return entry.value;
+  }
+  if (options.resolveTenant !== undefined) {
+    try {
+      const resolved = options.resolveTenant(source);
+      if (typeof resolved === 'string' && resolved !== '') return resolved;
+    } catch (err) {
+      log.warn('tenant.resolveTenant threw; the request continues without a tenant', err);
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Caps the distinct tenant values that reach metric attributes, so one noisy client cannot blow
+ * up every time series. The first `max` tenants seen keep their own series; later ones share
+ * `__other__`. Spans are not capped: a trace is looked up, not aggregated.
+ */
+export class TenantCardinalityCap {
+  private readonly seen = new Set<string>();
+  constructor(private readonly max: number) {}
+
+  metricValue(tenantId: string): string {
+    if (this.seen.has(tenantId)) return tenantId;
+    if (this.seen.size >= this.max) return OTHER_TENANT;
+    this.seen.add(tenantId);
+    return tenantId;
+  }
+}
+
+/** The context with `tenant.id` in its baggage, so outgoing calls carry it downstream. */
+export function withTenantBaggage(ctx: Context, tenantId: string): Context {
+  const current = propagation.getBaggage(ctx);
+  if (current?.getEntry(ATTR_TENANT_ID)?.value === tenantId) return ctx;
+  const baggage = (current ?? propagation.createBaggage()).setEntry(ATTR_TENANT_ID, { value: tenantId });
+  return propagation.setBaggage(ctx, baggage);
+}
