@@ -5,6 +5,7 @@
  */
 export { initTelemetry, activeTelemetry } from './telemetry';
 export { tracedFetch, injectTraceHeaders } from './fetch';
+export { currentRequest } from './lifecycle';
 export { StrictW3CTraceContextPropagator, createPropagator, RANDOM_TRACE_ID_FLAG } from './propagation';
 export { Level2TraceState } from './tracestate';
 export {

@@ -1,4 +1,4 @@
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, diag, propagation, trace } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, createContextKey, diag, propagation, trace } from '@opentelemetry/api';
 import type { Attributes, Context, Link, Span } from '@opentelemetry/api';
 import { RPCType, getRPCMetadata } from '@opentelemetry/core';
 import type { RPCMetadata } from '@opentelemetry/core';
@@ -27,6 +27,17 @@ export { STATE, endOnClose } from './response';
 
 const log = diag.createComponentLogger({ namespace: '@motadata/otel/middleware' });
 
+// The request a context belongs to, for code deep in a handler (component helpers, loggers).
+const REQUEST = createContextKey('motadata.otel.request');
+
+/**
+ * The telemetry of the HTTP request being handled in `ctx` (by default the active context), or
+ * undefined outside a request handled by `otelMiddleware()`.
+ */
+export function currentRequest(ctx: Context = context.active()): RequestOtel | undefined {
+  return ctx.getValue(REQUEST) as RequestOtel | undefined;
+}
+
 // The methods semconv knows; anything else is `_OTHER` so arbitrary verbs cannot become names.
 // See https://opentelemetry.io/docs/specs/semconv/http/http-spans/#common-attributes
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH', 'QUERY']);
@@ -44,6 +55,8 @@ export interface RequestOtel {
   readonly span: Span;
   /** The context handlers run in: the SERVER span and the baggage (with `tenant.id`). */
   readonly context: Context;
+  /** The matched route template (`/v1/items/:id`), once the framework has routed the request. */
+  readonly route: string | undefined;
   /**
    * Adds LLM cost and token usage to this request: span attributes (several calls add up) and
    * the metrics `gateway.cost`, `gateway.tokens.used` and `gen_ai.client.token.usage`.
@@ -179,12 +192,16 @@ export class RequestTelemetry implements RequestOtel {
       if (recording) span.setAttribute(ATTR_TENANT_ID, tenantId);
       ctx = withTenantBaggage(ctx, tenantId);
     }
-    this.context = ctx;
+    this.context = ctx.setValue(REQUEST, this);
     hookWriteHead(res, this);
   }
 
   get traceId(): string {
     return this.span.spanContext().traceId;
+  }
+
+  get route(): string | undefined {
+    return this.routeTemplate();
   }
 
   /** The `traceparent` of the SERVER span as sent back to the caller. */
@@ -296,5 +313,6 @@ export const IGNORED_REQUEST: RequestOtel = Object.freeze({
   get context() {
     return context.active();
   },
+  route: undefined,
   recordCost(): void {},
 });
