@@ -114,7 +114,7 @@ export class RequestTelemetry implements RequestOtel {
   /** @internal */ prevWriteHead: ServerResponse['writeHead'] | undefined;
   private readonly startTime = performance.now();
   private readonly rpc: RPCMetadata | undefined;
-  private route: string | undefined;
+  private routeCache: string | undefined;
   private error: unknown;
   private finalized = false;
   private ended = false;
@@ -215,14 +215,14 @@ export class RequestTelemetry implements RequestOtel {
 
   /** The route template, read once from the framework when first needed. @internal */
   routeTemplate(): string | undefined {
-    if (this.route === undefined) {
+    if (this.routeCache === undefined) {
       try {
-        this.route = this.lifecycle.routeOf(this.source);
+        this.routeCache = this.lifecycle.routeOf(this.source);
       } catch (err) {
         log.warn('reading the route failed', err);
       }
     }
-    return this.route;
+    return this.routeCache;
   }
 
   /** Remembers an error that escaped the handlers; the response status decides what it means. */
@@ -270,7 +270,7 @@ export class RequestTelemetry implements RequestOtel {
     this.ended = true;
     this.finalize(statusCode);
     const durationSeconds = (performance.now() - this.startTime) / 1000;
-    const route = this.route;
+    const route = this.routeCache;
     const attributes: Attributes = {
       [ATTR_HTTP_REQUEST_METHOD]: this.method,
       [ATTR_HTTP_RESPONSE_STATUS_CODE]: statusCode,
