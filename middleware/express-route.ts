@@ -58,7 +58,7 @@ export function expressRoute(source: unknown): string | undefined {
   let chains = ambiguousChains.get(route);
   if (chains === undefined) {
     chains = [];
-    const stack = app?.router?.stack ?? app?._router?.stack;
+    const stack = routerStack(app);
     if (stack !== undefined) findChains(stack, route, [], chains, 0);
   }
   // Inside a sub-app, baseUrl starts with the sub-app's own (raw) mount: skip as many segments.
@@ -79,6 +79,17 @@ export function expressRoute(source: unknown): string | undefined {
   // The route was not found in the tree (a router Express does not expose): better no mount
   // than a raw, high-cardinality one.
   return routePath;
+}
+
+// Express 4 keeps its router in `_router` (its `app.router` getter throws); Express 5 in `router`.
+function routerStack(app: App | undefined): Layer[] | undefined {
+  if (app === undefined) return undefined;
+  if (app._router !== undefined) return app._router.stack;
+  try {
+    return app.router?.stack;
+  } catch {
+    return undefined;
+  }
 }
 
 function findChains(stack: Layer[], route: unknown, chain: Layer[], out: Layer[][], depth: number): void {

@@ -1,0 +1,125 @@
+'use strict';
+const assert = require('node:assert/strict');
+const request = require('supertest');
+const { SpanKind, SpanStatusCode } = require('@opentelemetry/api');
+const { FRAMEWORKS } = require('../support/apps');
+const { listen } = require('../support/servers');
+const { startMemoryTelemetry, waitForServerSpans, metricPoints, serverSpans } = require('../support/telemetry');
+
+describe('otelMiddleware(): the SERVER span', () => {
+  let telemetry;
+  before(async () => (telemetry = await startMemoryTelemetry()));
+  after(() => telemetry.shutdown());
+
+  for (const framework of FRAMEWORKS) {
+    describe(framework.name, () => {
+      let app;
+      before(async () => (app = await listen(framework.create())));
+      after(() => app.close());
+      beforeEach(() => telemetry.reset());
+
+      it('opens exactly one SERVER span named by method and route template', async () => {
+        const res = await request(app.url).get('/v1/items/42?debug=1').set('user-agent', 'contract-test').expect(200);
+        const [span] = await waitForServerSpans(telemetry);
+        assert.equal(serverSpans(telemetry.getFinishedSpans()).length, 1);
+        assert.equal(span.kind, SpanKind.SERVER);
+        assert.equal(span.name, 'GET /v1/items/:id');
+        assert.equal(span.attributes['http.route'], '/v1/items/:id');
+        assert.equal(span.attributes['http.request.method'], 'GET');
+        assert.equal(span.attributes['url.path'], '/v1/items/42');
+        assert.equal(span.attributes['url.scheme'], 'http');
+        assert.equal(span.attributes['http.response.status_code'], 200);
+        assert.equal(span.attributes['server.address'], '127.0.0.1');
+        assert.equal(span.attributes['server.port'], Number(new URL(app.url).port));
+        assert.equal(span.attributes['user_agent.original'], 'contract-test');
+        assert.equal(span.attributes['client.address'], '127.0.0.1');
+        assert.equal(span.status.code, SpanStatusCode.UNSET);
+        assert.equal(res.body.traceId, span.spanContext().traceId);
+      });
+
+      it('runs the handler with the SERVER span active', async () => {
+        const res = await request(app.url).get('/v1/items/1').expect(200);
+        const [span] = await waitForServerSpans(telemetry);
+        assert.equal(res.body.activeSpanId, span.spanContext().spanId);
+      });
+
+      it('names nested routers by the joined mount and route templates', async () => {
+        const res = await request(app.url).get('/v2/users/alice/items/9').expect(200);
+        const [span] = await waitForServerSpans(telemetry);
+        assert.equal(span.name, 'GET /v2/users/:uid/items/:itemId');
+        assert.equal(span.attributes['http.route'], '/v2/users/:uid/items/:itemId');
+        assert.equal(res.body.route, '/v2/users/:uid/items/:itemId');
+        // The template is cached per route; a second user must not leak into it.
+        await request(app.url).get('/v2/users/bob/items/10').expect(200);
+        const spans = await waitForServerSpans(telemetry, 2);
+        assert.equal(spans[1].name, 'GET /v2/users/:uid/items/:itemId');
+      });
+
+      it('keeps the raw path of an unmatched request out of the name and the metric', async () => {
+        await request(app.url).get('/no/such/path/secret-token-123').expect(404);
+        const [span] = await waitForServerSpans(telemetry);
+        assert.equal(span.name, 'GET');
+        assert.equal(span.attributes['http.route'], undefined);
+        assert.equal(span.attributes['http.response.status_code'], 404);
+        const points = await metricPoints(telemetry, 'http.server.request.duration');
+        for (const point of points) assert.ok(!JSON.stringify(point.attributes).includes('secret-token-123'));
+        assert.ok(points.some((p) => p.attributes['http.response.status_code'] === 404 && !('http.route' in p.attributes)));
+      });
+
+      it('leaves a 4xx SERVER span UNSET', async () => {
+        await request(app.url).get('/v1/status/429').expect(429);
+        const [span] = await waitForServerSpans(telemetry);
+        assert.equal(span.status.code, SpanStatusCode.UNSET);
+        assert.equal(span.attributes['http.response.status_code'], 429);
+        assert.equal(span.attributes['error.type'], undefined);
+      });
+
+      it('sets ERROR on a 5xx response', async () => {
+        await request(app.url).get('/v1/status/503').expect(503);
+        const [span] = await waitForServerSpans(telemetry);
+        assert.equal(span.status.code, SpanStatusCode.ERROR);
+        assert.equal(span.attributes['error.type'], '503');
+      });
+
+      it('records a thrown error, sets ERROR and still lets the framework answer', async () => {
+        const res = await request(app.url).get('/v1/throw').expect(500);
+        if (framework.name.startsWith('Express')) assert.equal(res.body.error, 'boom'); // the app's own error handler ran
+        const [span] = await waitForServerSpans(telemetry);
+        assert.equal(span.status.code, SpanStatusCode.ERROR);
+        assert.equal(span.status.message, 'boom');
+        assert.equal(span.attributes['error.type'], 'Error');
+        const exception = span.events.find((e) => e.name === 'exception');
+        assert.ok(exception, 'exception event recorded');
+        assert.equal(exception.attributes['exception.message'], 'boom');
+      });
+
+      it('records an error thrown after an await', async () => {
+        await request(app.url).get('/v1/throw-async').expect(500);
+        const [span] = await waitForServerSpans(telemetry);
+        assert.equal(span.status.code, SpanStatusCode.ERROR);
+        assert.equal(span.attributes['error.type'], 'TypeError');
+        assert.equal(span.events.filter((e) => e.name === 'exception').length, 1);
+      });
+
+      it('treats a thrown client error (status 400) as the client\'s: UNSET, no exception', async () => {
+        await request(app.url).get('/v1/throw-400').expect(400);
+        const [span] = await waitForServerSpans(telemetry);
+        assert.equal(span.status.code, SpanStatusCode.UNSET);
+        assert.equal(span.events.length, 0);
+      });
+
+      it('records the latency histogram per route with the semconv buckets', async () => {
+        await request(app.url).get('/v1/items/1').expect(200);
+        await request(app.url).get('/v1/items/2').expect(200);
+        await waitForServerSpans(telemetry, 2);
+        const points = await metricPoints(telemetry, 'http.server.request.duration');
+        const point = points.find((p) => p.attributes['http.route'] === '/v1/items/:id');
+        assert.ok(point, 'a point for the route');
+        assert.ok(point.value.count >= 2);
+        assert.equal(point.descriptor.unit, 's');
+        assert.deepEqual(point.value.buckets.boundaries, [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10]);
+        assert.deepEqual(Object.keys(point.attributes).sort(), ['http.request.method', 'http.response.status_code', 'http.route']);
+      });
+    });
+  }
+});
