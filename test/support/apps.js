@@ -4,7 +4,8 @@
 const { trace } = require('@opentelemetry/api');
 const { tracedFetch } = require('@motadata/otel');
 
-const tracer = trace.getTracer('test-app');
+// Looked up per call: suites restart telemetry, and a tracer taken earlier would keep the old provider.
+const tracer = () => trace.getTracer('test-app');
 const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Framework-neutral handlers: `h` is { otel, params, query, status(code), set(name, value) }. */
@@ -36,7 +37,7 @@ const handlers = {
   },
   work: async (h) => {
     await pause(Math.random() * 5);
-    const child = await tracer.startActiveSpan('work', async (span) => {
+    const child = await tracer().startActiveSpan('work', async (span) => {
       await pause(Math.random() * 5);
       span.end();
       return span.spanContext();

@@ -23,7 +23,9 @@ async function waitForSpans(telemetry, predicate, timeoutMs = 3000) {
     const spans = telemetry.getFinishedSpans();
     if (predicate(spans)) return spans;
     if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for spans; have: ${spans.map((s) => s.name).join(', ') || 'none'}`);
+      const counts = {};
+      for (const span of spans) counts[span.name] = (counts[span.name] ?? 0) + 1;
+      throw new Error(`timed out waiting for spans; have: ${JSON.stringify(counts)}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
