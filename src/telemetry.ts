@@ -147,6 +147,7 @@ export function initTelemetry(options: TelemetryOptions = {}): Telemetry {
     });
   }
 
+  const instrumentations = resolved.instrumentHttp ? [new HttpInstrumentation()] : [];
   const sdk = new NodeSDK({
     resource,
     autoDetectResources: false,
@@ -156,7 +157,7 @@ export function initTelemetry(options: TelemetryOptions = {}): Telemetry {
     views,
     logRecordProcessors: logProcessors,
     textMapPropagator: createPropagator(),
-    instrumentations: resolved.instrumentHttp ? [new HttpInstrumentation()] : [],
+    instrumentations,
   });
   sdk.start();
 
@@ -200,6 +201,9 @@ export function initTelemetry(options: TelemetryOptions = {}): Telemetry {
         .shutdown()
         .catch((err: unknown) => diag.error('telemetry shutdown failed', err))
         .finally(() => {
+          // NodeSDK leaves instrumentations patched after shutdown; a later initTelemetry()
+          // without instrumentHttp must not find http still instrumented.
+          for (const instrumentation of instrumentations) instrumentation.disable();
           // Release the globals so a later initTelemetry() (a test, a reload) can register again.
           trace.disable();
           metrics.disable();
