@@ -1,0 +1,20 @@
+'use strict';
+// Express 5 + the kit: initTelemetry (full SDK, OTLP to the sink), otelMiddleware first,
+// req.otel.recordCost() on POST /v1/generate and tracedFetch on the proxy route.
+// SAMPLE_RATIO (default 1) gives the sampled variant from the same file.
+const { env, COST, listen } = require('../lib/server-env');
+const { startKit } = require('../lib/kit');
+
+startKit('bench-express-kit');
+const { tracedFetch } = require('@motadata/otel');
+const { otelMiddleware } = require('@motadata/otel/express');
+const { buildExpressApp } = require('../lib/express-app');
+
+const app = buildExpressApp({
+  first: [otelMiddleware()],
+  recordCost: (req, cost) => req.otel.recordCost(cost),
+  fetch: tracedFetch,
+  upstreamUrl: env.upstreamUrl,
+  cost: COST,
+});
+listen(app, 'express-kit');

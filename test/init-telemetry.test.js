@@ -1,0 +1,215 @@
+'use strict';
+const assert = require('node:assert/strict');
+const net = require('node:net');
+const request = require('supertest');
+const { trace } = require('@opentelemetry/api');
+const { initTelemetry, activeTelemetry } = require('@motadata/otel');
+const { FRAMEWORKS } = require('./support/apps');
+const { listen } = require('./support/servers');
+
+/** Runs `fn` with some environment variables set, restoring them after. */
+async function withEnv(vars, fn) {
+  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, vars);
+  try {
+    return await fn();
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+}
+
+async function freePort() {
+  const probe = net.createServer();
+  await new Promise((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address();
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+const memory = { traces: { exporter: 'memory' }, metrics: { exporter: 'memory' }, logs: { exporter: 'none' } };
+
+describe('initTelemetry()', () => {
+  afterEach(() => activeTelemetry()?.shutdown());
+
+  describe('bad options fail at start-up with the option and the allowed values', () => {
+    const cases = [
+      [{ traces: { sampleRatio: 1.5 } }, /option "traces\.sampleRatio" must be a number in \[0, 1\], got 1\.5/],
+      [{ traces: { sampleRatio: -0.1 } }, /"traces\.sampleRatio" must be a number in \[0, 1\]/],
+      [{ traces: { sampleRatio: 'all' } }, /"traces\.sampleRatio" must be a number in \[0, 1\], got "all"/],
+      [{ traces: { exporter: 'jaegr' } }, /option "traces\.exporter" must be one of otlp, jaeger, console, zipkin, memory, none, got "jaegr"/],
+      [{ metrics: { exporter: 'statsd' } }, /"metrics\.exporter" must be one of otlp, prometheus, console, memory, none/],
+      [{ logs: { exporter: 'file' } }, /"logs\.exporter" must be one of otlp, console, memory, none/],
+      [{ traces: { endpoint: 'not a url' } }, /option "traces\.endpoint" must be an http\(s\) URL/],
+      [{ traces: { endpoint: 'ftp://collector:4318' } }, /"traces\.endpoint" must be an http\(s\) URL/],
+      [{ metrics: { endpoint: '127.0.0.1:4318' } }, /"metrics\.endpoint" must be an http\(s\) URL/],
+      [{ traces: { protocol: 'grpc' } }, /"traces\.protocol" must be one of http\/protobuf, http\/json/],
+      [{ metrics: { port: 70000 } }, /"metrics\.port" must be a port number/],
+      [{ metrics: { intervalMillis: 0 } }, /"metrics\.intervalMillis" must be a positive integer/],
+      [{ instrumentHttp: 'yes' }, /"instrumentHttp" must be a boolean/],
+      [{ serviceName: 42 }, /"serviceName" must be a non-empty string/],
+    ];
+    for (const [options, message] of cases) {
+      it(`rejects ${JSON.stringify(options)}`, () => {
+        assert.throws(() => initTelemetry(options), (err) => err instanceof TypeError && message.test(err.message));
+        assert.equal(activeTelemetry(), undefined, 'nothing was started');
+      });
+    }
+
+    it('names a bad environment variable', async () => {
+      await withEnv({ OTEL_TRACES_SAMPLER: 'sometimes' }, () => {
+        assert.throws(() => initTelemetry(memory), /environment variable OTEL_TRACES_SAMPLER="sometimes" must be one of always_on/);
+      });
+      await withEnv({ OTEL_TRACES_EXPORTER: 'otlp,carrier-pigeon' }, () => {
+        assert.throws(() => initTelemetry({ metrics: { exporter: 'none' } }), /OTEL_TRACES_EXPORTER="otlp,carrier-pigeon"/);
+      });
+      await withEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'localhost 4318' }, () => {
+        assert.throws(() => initTelemetry({ metrics: { exporter: 'none' } }), /OTEL_EXPORTER_OTLP_ENDPOINT="localhost 4318" must be an http\(s\) URL/);
+      });
+    });
+  });
+
+  it('refuses a second start until the first is shut down', async () => {
+    const first = initTelemetry(memory);
+    assert.throws(() => initTelemetry(memory), /already started/);
+    await first.shutdown();
+    await first.shutdown(); // safe twice
+    initTelemetry(memory);
+  });
+
+  describe('resource and precedence: options > OTEL_* > defaults', () => {
+    it('sets service.name, service.version, deployment.environment.name and user attributes', async () => {
+      const telemetry = initTelemetry({ ...memory, serviceName: 'gateway', serviceVersion: '1.2.3', environment: 'staging', resourceAttributes: { 'team.name': 'llm' } });
+      await telemetry.ready;
+      trace.getTracer('t').startSpan('x').end();
+      const [span] = telemetry.getFinishedSpans();
+      assert.equal(span.resource.attributes['service.name'], 'gateway');
+      assert.equal(span.resource.attributes['service.version'], '1.2.3');
+      assert.equal(span.resource.attributes['deployment.environment.name'], 'staging');
+      assert.equal(span.resource.attributes['team.name'], 'llm');
+      assert.equal(span.resource.attributes['telemetry.sdk.language'], 'nodejs');
+    });
+
+    it('takes OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES, explicit options winning', async () => {
+      await withEnv({ OTEL_SERVICE_NAME: 'from-env', OTEL_RESOURCE_ATTRIBUTES: 'team.name=env-team,region=eu' }, async () => {
+        let telemetry = initTelemetry(memory);
+        assert.equal(telemetry.resource.attributes['service.name'], 'from-env');
+        assert.equal(telemetry.resource.attributes.region, 'eu');
+        await telemetry.shutdown();
+        telemetry = initTelemetry({ ...memory, serviceName: 'explicit', resourceAttributes: { 'team.name': 'explicit-team' } });
+        assert.equal(telemetry.resource.attributes['service.name'], 'explicit');
+        assert.equal(telemetry.resource.attributes['team.name'], 'explicit-team');
+        assert.equal(telemetry.resource.attributes.region, 'eu');
+      });
+    });
+
+    it('samples by OTEL_TRACES_SAMPLER unless sampleRatio is given', async () => {
+      await withEnv({ OTEL_TRACES_SAMPLER: 'always_off' }, async () => {
+        let telemetry = initTelemetry(memory);
+        await telemetry.ready;
+        trace.getTracer('t').startSpan('x').end();
+        assert.equal(telemetry.getFinishedSpans().length, 0);
+        await telemetry.shutdown();
+        telemetry = initTelemetry({ ...memory, traces: { exporter: 'memory', sampleRatio: 1 } });
+        await telemetry.ready;
+        trace.getTracer('t').startSpan('x').end();
+        assert.equal(telemetry.getFinishedSpans().length, 1);
+      });
+    });
+
+    it('with sampleRatio 0 samples no new trace but follows a sampled caller (ParentBased)', async () => {
+      const telemetry = initTelemetry({ ...memory, traces: { exporter: 'memory', sampleRatio: 0 } });
+      await telemetry.ready;
+      const app = await listen(FRAMEWORKS[0].create());
+      try {
+        const unsampled = await request(app.url).get('/v1/items/1').expect(200);
+        assert.match(unsampled.headers['server-timing'], /-0[02]$/, 'the caller still learns the trace id, flagged not sampled');
+        await request(app.url).get('/v1/items/1').set('traceparent', '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01').expect(200);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        const spans = telemetry.getFinishedSpans();
+        assert.equal(spans.length, 1);
+        assert.equal(spans[0].spanContext().traceId, '0af7651916cd43dd8448eb211c80319c');
+      } finally {
+        await app.close();
+      }
+    });
+  });
+
+  describe('with a Prometheus endpoint', () => {
+    it('serves the kit\'s metrics on the given host and port', async () => {
+      const port = await freePort();
+      const telemetry = initTelemetry({ serviceName: 'prom', traces: { exporter: 'none' }, logs: { exporter: 'none' }, metrics: { exporter: 'prometheus', host: '127.0.0.1', port } });
+      await telemetry.ready;
+      const app = await listen(FRAMEWORKS[0].create());
+      try {
+        await request(app.url).post('/v1/generate').set('x-tenant-id', 'acme').expect(200);
+        await request(app.url).get('/v1/items/3').set('x-tenant-id', 'acme').expect(200);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        assert.match(text, /http_server_request_duration_bucket\{[^}]*http_route="\/v1\/items\/:id"[^}]*tenant_id="acme"[^}]*le="0\.005"\} \d+/);
+        assert.match(text, /gateway_cost_total\{[^}]*tenant_id="acme"[^}]*\} 0\.003/);
+      } finally {
+        await app.close();
+      }
+    });
+
+    it('reports a port already in use as a clear error, never a crash', async () => {
+      const blocker = net.createServer();
+      await new Promise((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+      const { port } = blocker.address();
+      const warnings = [];
+      const onWarning = (w) => warnings.push(w);
+      process.on('warning', onWarning);
+      try {
+        const telemetry = initTelemetry({ traces: { exporter: 'none' }, logs: { exporter: 'none' }, metrics: { exporter: 'prometheus', host: '127.0.0.1', port } });
+        await assert.rejects(telemetry.ready, (err) => new RegExp(`metrics\\.port ${port} on 127\\.0\\.0\\.1 is already in use`).test(err.message));
+        await new Promise((resolve) => setImmediate(resolve));
+        assert.ok(warnings.some((w) => w.message.includes(`metrics.port ${port}`)));
+      } finally {
+        process.off('warning', onWarning);
+        await new Promise((resolve) => blocker.close(resolve));
+      }
+    });
+  });
+
+  describe('when the collector is down or failing', () => {
+    for (const [name, behaviour] of [
+      ['refusing connections', null],
+      ['answering 500', (req, res) => { req.resume(); res.statusCode = 500; res.end(); }],
+      ['hanging', (req) => req.resume()],
+    ]) {
+      it(`serves requests normally with the collector ${name}`, async function () {
+        this.timeout(10000);
+        let collector;
+        let endpoint;
+        if (behaviour === null) {
+          const closed = await listen(() => {});
+          endpoint = closed.url;
+          await closed.close();
+        } else {
+          collector = await listen(behaviour);
+          endpoint = collector.url;
+        }
+        // Export every 50 ms, so exports fail (or hang) while the requests run.
+        const telemetry = await withEnv({ OTEL_BSP_SCHEDULE_DELAY: '50' }, () =>
+          initTelemetry({ serviceName: 'resilient', traces: { exporter: 'otlp', endpoint }, metrics: { exporter: 'otlp', endpoint, intervalMillis: 100 }, logs: { exporter: 'none' } }),
+        );
+        const app = await listen(FRAMEWORKS[0].create());
+        try {
+          const started = Date.now();
+          for (let round = 0; round < 5; round++) {
+            await Promise.all(Array.from({ length: 20 }, (_, i) => request(app.url).get(`/v1/items/${i}`).expect(200)));
+            await new Promise((resolve) => setTimeout(resolve, 60));
+          }
+          assert.ok(Date.now() - started < 5000, `100 requests took ${Date.now() - started} ms`);
+        } finally {
+          await app.close();
+          await Promise.race([telemetry.shutdown(), new Promise((resolve) => setTimeout(resolve, 3000))]);
+          await collector?.close();
+        }
+      });
+    }
+  });
+});
