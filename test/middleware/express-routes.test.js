@@ -1,0 +1,58 @@
+'use strict';
+// Route templates through Express's mounting features, on both majors.
+const assert = require('node:assert/strict');
+const request = require('supertest');
+const { listen } = require('../support/servers');
+const { startMemoryTelemetry, waitForServerSpans } = require('../support/telemetry');
+const { otelMiddleware } = require('@motadata/otel/express');
+
+for (const [name, express] of [['Express 5', require('express')], ['Express 4', require('express4')]]) {
+  describe(`otelMiddleware(): ${name} route templates`, () => {
+    let telemetry;
+    let app;
+    before(async () => {
+      telemetry = await startMemoryTelemetry();
+      const root = express();
+      root.use(otelMiddleware());
+      const ok = (req, res) => res.json({ route: req.otel.route });
+
+      const sub = express(); // a sub-app mounted with a parameter
+      sub.get('/runs/:runId', ok);
+      root.use('/orgs/:org', sub);
+
+      const shared = express.Router(); // one router mounted at two places
+      shared.get('/items/:id', ok);
+      root.use('/v1', shared);
+      root.use('/v2/:tenant', shared);
+
+      const outer = express.Router();
+      const inner = express.Router({ mergeParams: true });
+      inner.get('/', ok);
+      outer.use('/projects/:pid/jobs', inner);
+      root.use('/api', outer);
+      app = await listen(root);
+    });
+    after(async () => {
+      await app.close();
+      await telemetry.shutdown();
+    });
+    beforeEach(() => telemetry.reset());
+
+    const cases = [
+      ['/orgs/acme/runs/7', '/orgs/:org/runs/:runId'],
+      ['/v1/items/3', '/v1/items/:id'],
+      ['/v2/globex/items/4', '/v2/:tenant/items/:id'],
+      ['/v1/items/5', '/v1/items/:id'],
+      ['/api/projects/p9/jobs', '/api/projects/:pid/jobs/'],
+    ];
+    for (const [path, template] of cases) {
+      it(`names ${path} by ${template}`, async () => {
+        const res = await request(app.url).get(path).expect(200);
+        const [span] = await waitForServerSpans(telemetry);
+        assert.equal(span.attributes['http.route'], template);
+        assert.equal(span.name, `GET ${template}`);
+        assert.equal(res.body.route, template);
+      });
+    }
+  });
+}
