@@ -10,8 +10,8 @@ import {
   ATTR_URL_FULL,
 } from '@opentelemetry/semantic-conventions';
 import { kitInstruments } from './instruments';
+import { KNOWN_HTTP_METHODS } from './semconv';
 
-const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH', 'QUERY']);
 
 /** Header containers `injectTraceHeaders()` writes into. */
 export type HeaderCarrier = Headers | Record<string, string | string[] | undefined>;
@@ -47,7 +47,7 @@ export function injectTraceHeaders<T extends HeaderCarrier = Record<string, stri
 export async function tracedFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
   const request = input instanceof Request ? input : undefined;
   const rawMethod = (init?.method ?? request?.method ?? 'GET').toUpperCase();
-  const method = KNOWN_METHODS.has(rawMethod) ? rawMethod : '_OTHER';
+  const method = KNOWN_HTTP_METHODS.has(rawMethod) ? rawMethod : '_OTHER';
   const url = new URL(request !== undefined ? request.url : input instanceof URL ? input.href : (input as string));
   const attributes: Attributes = {
     [ATTR_HTTP_REQUEST_METHOD]: method,

@@ -20,7 +20,7 @@ import { kitInstruments } from './instruments';
 import type { KitInstruments } from './instruments';
 import { isIgnored, pathOf, resolveOptions } from './options';
 import type { OtelMiddlewareOptions, ResolvedOptions } from './options';
-import { ATTR_TENANT_ID } from './semconv';
+import { ATTR_TENANT_ID, KNOWN_HTTP_METHODS } from './semconv';
 import { TenantCardinalityCap, findTenant, withTenantBaggage } from './tenant';
 import { errorType, hookWriteHead, requestHostAttributes, traceparentOf } from './response';
 export { STATE, endOnClose } from './response';
@@ -38,9 +38,6 @@ export function currentRequest(ctx: Context = context.active()): RequestOtel | u
   return ctx.getValue(REQUEST) as RequestOtel | undefined;
 }
 
-// The methods semconv knows; anything else is `_OTHER` so arbitrary verbs cannot become names.
-// See https://opentelemetry.io/docs/specs/semconv/http/http-spans/#common-attributes
-const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH', 'QUERY']);
 
 /** Returns the route template the framework matched (`/v1/items/:id`), or undefined. */
 export type RouteOf = (source: unknown) => string | undefined;
@@ -129,7 +126,7 @@ export class RequestTelemetry implements RequestOtel {
   ) {
     const options = lifecycle.options;
     const rawMethod = req.method ?? 'GET';
-    this.method = KNOWN_METHODS.has(rawMethod) ? rawMethod : '_OTHER';
+    this.method = KNOWN_HTTP_METHODS.has(rawMethod) ? rawMethod : '_OTHER';
 
     const active = context.active();
     const rpc = getRPCMetadata(active);

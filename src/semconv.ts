@@ -49,3 +49,9 @@ export const METRIC_TENANT_REJECTED = 'tenant.rejected';
 
 /** The metric attribute value that stands for every tenant past the `maxTenants` cap. */
 export const OTHER_TENANT = '__other__';
+
+/**
+ * The methods semconv knows; any other becomes `_OTHER`, so arbitrary verbs cannot become span
+ * names or metric series. See https://opentelemetry.io/docs/specs/semconv/http/http-spans/#common-attributes
+ */
+export const KNOWN_HTTP_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH', 'QUERY']);
