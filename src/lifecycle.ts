@@ -26,6 +26,8 @@ import { errorType, hookWriteHead, requestHostAttributes, traceparentOf } from '
 export { STATE, endOnClose } from './response';
 
 const log = diag.createComponentLogger({ namespace: '@motadata/otel/middleware' });
+const SERVER_SPAN = Object.freeze({ kind: SpanKind.SERVER });
+const REJECTED_INVALID = Object.freeze({ reason: 'invalid' });
 
 // The request a context belongs to, for code deep in a handler (component helpers, loggers).
 const REQUEST = createContextKey('motadata.otel.request');
@@ -147,14 +149,10 @@ export class RequestTelemetry implements RequestOtel {
         const caller = trace.getSpanContext(extracted);
         if (caller !== undefined) links = [{ context: caller }];
       }
-      const startAttributes: Attributes = {
-        [ATTR_HTTP_REQUEST_METHOD]: this.method,
-        [ATTR_URL_PATH]: path,
-        [ATTR_URL_SCHEME]: (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http',
-      };
+      // Attributes are set after the sampling decision, so an unsampled request builds none.
       this.span = instruments.tracer.startSpan(
         this.method === '_OTHER' ? 'HTTP' : this.method,
-        links === undefined ? { kind: SpanKind.SERVER, attributes: startAttributes } : { kind: SpanKind.SERVER, attributes: startAttributes, links },
+        links === undefined ? SERVER_SPAN : { kind: SpanKind.SERVER, links },
         trusted ? extracted : ROOT_CONTEXT,
       );
       ctx = trace.setSpan(trusted ? extracted : ROOT_CONTEXT, this.span);
@@ -164,6 +162,9 @@ export class RequestTelemetry implements RequestOtel {
     const recording = span.isRecording();
     if (recording) {
       if (this.rpc === undefined) {
+        span.setAttribute(ATTR_HTTP_REQUEST_METHOD, this.method);
+        span.setAttribute(ATTR_URL_PATH, path);
+        span.setAttribute(ATTR_URL_SCHEME, (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http');
         if (this.method === '_OTHER') span.setAttribute(ATTR_HTTP_REQUEST_METHOD_ORIGINAL, rawMethod);
         requestHostAttributes(span, req.headers.host);
         const userAgent = req.headers['user-agent'];
@@ -181,7 +182,7 @@ export class RequestTelemetry implements RequestOtel {
     let tenantId: string | undefined;
     if (candidate !== undefined) {
       if (options.validateTenant(candidate)) tenantId = candidate;
-      else instruments.tenantRejected.add(1, { reason: 'invalid' });
+      else instruments.tenantRejected.add(1, REJECTED_INVALID);
     }
     this.tenantId = tenantId;
     if (tenantId !== undefined) {
