@@ -1,0 +1,57 @@
+'use strict';
+// Precedence of initTelemetry() settings: explicit options > OTEL_* variables > defaults.
+// resolveTelemetryOptions() is internal; it takes the environment as an argument, so every rule
+// is checked without touching process.env.
+const assert = require('node:assert/strict');
+const { resolveTelemetryOptions } = require('../dist/src/telemetry-options.js');
+
+describe('initTelemetry() settings precedence', () => {
+  it('defaults to OTLP/HTTP protobuf on localhost:4318 for every signal, sampling everything', () => {
+    const r = resolveTelemetryOptions({}, {});
+    assert.deepEqual(r.traces.exporters, ['otlp']);
+    assert.equal(r.traces.url, 'http://localhost:4318/v1/traces');
+    assert.equal(r.metrics.url, 'http://localhost:4318/v1/metrics');
+    assert.equal(r.logs.url, 'http://localhost:4318/v1/logs');
+    assert.equal(r.traces.protocol, 'http/protobuf');
+    assert.equal(r.metrics.intervalMillis, 60000);
+    assert.deepEqual(r.traces.sampler, { kind: 'parentbased_always_on' });
+  });
+
+  it('builds signal URLs from OTEL_EXPORTER_OTLP_ENDPOINT and takes per-signal ones as they are', () => {
+    const r = resolveTelemetryOptions({}, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/base/', OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'http://metrics:9000/custom' });
+    assert.equal(r.traces.url, 'http://collector:4318/base/v1/traces');
+    assert.equal(r.metrics.url, 'http://metrics:9000/custom');
+  });
+
+  it('prefers explicit endpoints and protocols over the environment', () => {
+    const env = { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://env:4318/v1/traces', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' };
+    const r = resolveTelemetryOptions({ traces: { endpoint: 'http://explicit:4318', protocol: 'http/protobuf' } }, env);
+    assert.equal(r.traces.url, 'http://explicit:4318/v1/traces');
+    assert.equal(r.traces.protocol, 'http/protobuf');
+    assert.equal(r.metrics.protocol, 'http/json', 'the env still applies where no option is given');
+    assert.equal(resolveTelemetryOptions({ traces: { endpoint: 'http://x:4318/v1/traces' } }, {}).traces.url, 'http://x:4318/v1/traces');
+  });
+
+  it('reads exporter lists, with none winning, and the metric interval', () => {
+    assert.deepEqual(resolveTelemetryOptions({}, { OTEL_TRACES_EXPORTER: 'otlp, console' }).traces.exporters, ['otlp', 'console']);
+    assert.deepEqual(resolveTelemetryOptions({}, { OTEL_METRICS_EXPORTER: 'prometheus,none' }).metrics.exporters, ['none']);
+    assert.deepEqual(resolveTelemetryOptions({ metrics: { exporter: 'memory' } }, { OTEL_METRICS_EXPORTER: 'prometheus' }).metrics.exporters, ['memory']);
+    assert.equal(resolveTelemetryOptions({}, { OTEL_METRIC_EXPORT_INTERVAL: '5000' }).metrics.intervalMillis, 5000);
+    assert.equal(resolveTelemetryOptions({ metrics: { intervalMillis: 250 } }, { OTEL_METRIC_EXPORT_INTERVAL: '5000' }).metrics.intervalMillis, 250);
+  });
+
+  it('maps OTEL_TRACES_SAMPLER and its argument, and sampleRatio overrides both', () => {
+    assert.deepEqual(resolveTelemetryOptions({}, { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.25' }).traces.sampler, { kind: 'parentbased_traceidratio', ratio: 0.25 });
+    assert.deepEqual(resolveTelemetryOptions({ traces: { sampleRatio: 0.5 } }, { OTEL_TRACES_SAMPLER: 'always_off' }).traces.sampler, { kind: 'parentbased_traceidratio', ratio: 0.5 });
+    assert.throws(() => resolveTelemetryOptions({}, { OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '2' }), /OTEL_TRACES_SAMPLER_ARG="2" must be a number in \[0, 1\]/);
+  });
+
+  it('uses the zipkin default URL and OTEL_EXPORTER_ZIPKIN_ENDPOINT for zipkin', () => {
+    assert.equal(resolveTelemetryOptions({ traces: { exporter: 'zipkin' } }, {}).traces.url, 'http://localhost:9411/api/v2/spans');
+    assert.equal(resolveTelemetryOptions({ traces: { exporter: 'zipkin' } }, { OTEL_EXPORTER_ZIPKIN_ENDPOINT: 'http://z:9411/api/v2/spans' }).traces.url, 'http://z:9411/api/v2/spans');
+  });
+
+  it('rejects a grpc protocol from the environment with the variable named', () => {
+    assert.throws(() => resolveTelemetryOptions({}, { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }), /OTEL_EXPORTER_OTLP_TRACES_PROTOCOL|OTEL_EXPORTER_OTLP_PROTOCOL="grpc" must be one of http\/protobuf, http\/json/);
+  });
+});
