@@ -8,6 +8,15 @@ export { tracedFetch, injectTraceHeaders } from './fetch';
 export { currentRequest } from './lifecycle';
 export { StrictW3CTraceContextPropagator, createPropagator, RANDOM_TRACE_ID_FLAG } from './propagation';
 export { Level2TraceState } from './tracestate';
+export { OTELTracer } from './facades/tracer';
+export { OTELMetrics } from './facades/metrics';
+export { OTELLogger, traceFields } from './facades/logger';
+export { OTELSpan } from './facades/span';
+export { agent } from './components/agent';
+export { gateway } from './components/gateway';
+export { rag } from './components/rag';
+export { llmops, mlops } from './components/ops';
+export { SPAN_NAMES, METRIC_NAMES, METRIC_CATALOGUE } from './components/names';
 export {
   ATTR_TENANT_ID,
   ATTR_MOTADATA_COST_USD,
@@ -37,3 +46,9 @@ export type { HeaderCarrier } from './fetch';
 export type { LlmCost } from './cost';
 export type { RequestOtel } from './lifecycle';
 export type { OtelMiddlewareOptions, TenantOptions, IgnoreMatcher } from './options';
+export type { SpanStatusName } from './facades/span';
+export type { SpanKindName, StartTraceOptions, StartSpanOptions, TraceCarrier, ExporterConfig } from './facades/tracer';
+export type { LogLevel, LogDetails, OTELLoggerOptions, TraceFields } from './facades/logger';
+export type { AgentTask } from './components/agent';
+export type { ComponentFn } from './components/run';
+export type { MetricDefinition, InstrumentKind } from './components/names';

@@ -1,0 +1,96 @@
+/**
+ * The span and metric names of the agent, gateway, RAG, LLMOps and MLOps helpers, as constants to
+ * import instead of typing strings, and the catalogue of units and descriptions `OTELMetrics`
+ * applies to these names wherever they are recorded.
+ */
+
+export const SPAN_NAMES = Object.freeze({
+  AGENT_TASK_EXECUTE: 'agent.task.execute',
+  AGENT_MEMORY_RETRIEVE: 'agent.memory.retrieve',
+  AGENT_MEMORY_UPDATE: 'agent.memory.update',
+  AGENT_TOOL_EXECUTE: 'agent.tool.execute',
+  AGENT_LLM_CALL: 'agent.llm.call',
+  GATEWAY_GENERATE: 'gateway.generate',
+  GATEWAY_CACHE_CHECK: 'gateway.cache.check',
+  GATEWAY_PROVIDER_CALL: 'gateway.provider.call',
+  RAG_QUERY: 'rag.query',
+  RAG_EMBEDDING_GENERATE: 'rag.embedding.generate',
+  RAG_VECTOR_SEARCH: 'rag.vector.search',
+  RAG_RESPONSE_GENERATE: 'rag.response.generate',
+  RAG_DOCUMENT_INGEST: 'rag.document.ingest',
+  RAG_DOCUMENT_PROCESS: 'rag.document.process',
+  RAG_DOCUMENT_STORE: 'rag.document.store',
+  /** `llmops.<operation>`: the operation completes the name (`llmops.evaluation`). */
+  LLMOPS_PREFIX: 'llmops.',
+  MLOPS_TRAINING_JOB: 'mlops.training.job',
+  MLOPS_PREDICTION: 'mlops.prediction',
+} as const);
+
+export const METRIC_NAMES = Object.freeze({
+  AGENT_TASK_DURATION: 'agent.task.duration',
+  AGENT_TASKS_EXECUTED: 'agent.tasks.executed',
+  AGENT_MEMORY_RETRIEVAL_DURATION: 'agent.memory.retrieval.duration',
+  AGENT_MEMORY_UPDATES: 'agent.memory.updates',
+  GATEWAY_REQUEST_DURATION: 'gateway.request.duration',
+  GATEWAY_CACHE_HITS: 'gateway.cache.hits',
+  GATEWAY_CACHE_MISSES: 'gateway.cache.misses',
+  GATEWAY_PROVIDER_CALLS: 'gateway.provider.calls',
+  GATEWAY_TOKENS_USED: 'gateway.tokens.used',
+  GATEWAY_COST: 'gateway.cost',
+  GEN_AI_CLIENT_TOKEN_USAGE: 'gen_ai.client.token.usage',
+  RAG_QUERY_DURATION: 'rag.query.duration',
+  RAG_EMBEDDING_DURATION: 'rag.embedding.duration',
+  RAG_SEARCH_DURATION: 'rag.search.duration',
+  RAG_GENERATION_DURATION: 'rag.generation.duration',
+  RAG_QUERIES_COMPLETED: 'rag.queries.completed',
+  RAG_DOCUMENTS_INGESTED: 'rag.documents.ingested',
+  LLMOPS_OPERATIONS: 'llmops.operations',
+  LLMOPS_DURATION: 'llmops.operation.duration',
+  LLMOPS_COST: 'llmops.cost',
+  LLMOPS_TOKENS: 'llmops.tokens',
+  MLOPS_TRAINING_DURATION: 'mlops.training.duration',
+  MLOPS_TRAINING_JOBS: 'mlops.training.jobs',
+  MLOPS_PREDICTION_DURATION: 'mlops.prediction.duration',
+  MLOPS_PREDICTIONS: 'mlops.predictions',
+  HTTP_SERVER_REQUEST_DURATION: 'http.server.request.duration',
+  TENANT_REJECTED: 'tenant.rejected',
+} as const);
+
+export type InstrumentKind = 'counter' | 'histogram' | 'gauge';
+
+export interface MetricDefinition {
+  readonly kind: InstrumentKind;
+  readonly unit: string;
+  readonly description: string;
+}
+
+const duration = (description: string): MetricDefinition => ({ kind: 'histogram', unit: 's', description });
+const count = (unit: string, description: string): MetricDefinition => ({ kind: 'counter', unit, description });
+
+/** Units and instrument kinds of the known names. */
+export const METRIC_CATALOGUE: Readonly<Record<string, MetricDefinition>> = Object.freeze({
+  [METRIC_NAMES.AGENT_TASK_DURATION]: duration('Duration of agent tasks.'),
+  [METRIC_NAMES.AGENT_TASKS_EXECUTED]: count('{task}', 'Agent tasks executed, by status and error_type.'),
+  [METRIC_NAMES.AGENT_MEMORY_RETRIEVAL_DURATION]: duration('Duration of agent memory retrievals.'),
+  [METRIC_NAMES.AGENT_MEMORY_UPDATES]: count('{update}', 'Agent memory updates, by memory_type.'),
+  [METRIC_NAMES.GATEWAY_REQUEST_DURATION]: duration('Duration of gateway generations.'),
+  [METRIC_NAMES.GATEWAY_CACHE_HITS]: count('{request}', 'Gateway cache hits.'),
+  [METRIC_NAMES.GATEWAY_CACHE_MISSES]: count('{request}', 'Gateway cache misses.'),
+  [METRIC_NAMES.GATEWAY_PROVIDER_CALLS]: count('{call}', 'Calls to LLM providers, by provider, model and status.'),
+  [METRIC_NAMES.GATEWAY_TOKENS_USED]: count('{token}', 'LLM tokens used, by gen_ai.token.type.'),
+  [METRIC_NAMES.GATEWAY_COST]: count('USD', 'LLM cost recorded by request handlers.'),
+  [METRIC_NAMES.RAG_QUERY_DURATION]: duration('Duration of RAG queries.'),
+  [METRIC_NAMES.RAG_EMBEDDING_DURATION]: duration('Duration of embedding generation.'),
+  [METRIC_NAMES.RAG_SEARCH_DURATION]: duration('Duration of vector searches.'),
+  [METRIC_NAMES.RAG_GENERATION_DURATION]: duration('Duration of RAG response generation.'),
+  [METRIC_NAMES.RAG_QUERIES_COMPLETED]: count('{query}', 'RAG queries completed, by status.'),
+  [METRIC_NAMES.RAG_DOCUMENTS_INGESTED]: count('{document}', 'Documents ingested, by status.'),
+  [METRIC_NAMES.LLMOPS_OPERATIONS]: count('{operation}', 'LLMOps operations, by operation, model and status.'),
+  [METRIC_NAMES.LLMOPS_DURATION]: duration('Duration of LLMOps operations.'),
+  [METRIC_NAMES.LLMOPS_COST]: count('USD', 'Cost of LLMOps operations.'),
+  [METRIC_NAMES.LLMOPS_TOKENS]: count('{token}', 'Tokens used by LLMOps operations, by gen_ai.token.type.'),
+  [METRIC_NAMES.MLOPS_TRAINING_DURATION]: duration('Duration of training jobs.'),
+  [METRIC_NAMES.MLOPS_TRAINING_JOBS]: count('{job}', 'Training jobs, by model and status.'),
+  [METRIC_NAMES.MLOPS_PREDICTION_DURATION]: duration('Duration of predictions.'),
+  [METRIC_NAMES.MLOPS_PREDICTIONS]: count('{prediction}', 'Predictions, by model and outcome.'),
+});

@@ -1,0 +1,54 @@
+import { SpanStatusCode } from '@opentelemetry/api';
+import type { AttributeValue, Attributes, Span } from '@opentelemetry/api';
+
+/** `'ok'` or `'error'`: the design's span status words. */
+export type SpanStatusName = 'ok' | 'error';
+
+/**
+ * The span handle the facades and component helpers pass to your function: the design's
+ * vocabulary over a real OpenTelemetry span (`span`). Setters chain.
+ */
+export class OTELSpan {
+  constructor(
+    /** The underlying OpenTelemetry span. */
+    readonly span: Span,
+  ) {}
+
+  get traceId(): string {
+    return this.span.spanContext().traceId;
+  }
+
+  get spanId(): string {
+    return this.span.spanContext().spanId;
+  }
+
+  setAttribute(key: string, value: AttributeValue): this {
+    this.span.setAttribute(key, value);
+    return this;
+  }
+
+  setAttributes(attributes: Attributes): this {
+    this.span.setAttributes(attributes);
+    return this;
+  }
+
+  addEvent(name: string, attributes?: Attributes): this {
+    this.span.addEvent(name, attributes);
+    return this;
+  }
+
+  /** Records an exception event; the status is left to `setStatus` (or to the helper on a throw). */
+  recordException(error: unknown): this {
+    this.span.recordException(error instanceof Error ? error : String(error));
+    return this;
+  }
+
+  /** `'ok'` or `'error'` (with a message), as OTel's OK / ERROR. */
+  setStatus(status: SpanStatusName, message?: string): this {
+    if (status !== 'ok' && status !== 'error') throw new TypeError(`setStatus: status must be 'ok' or 'error', got ${JSON.stringify(status)}`);
+    this.span.setStatus(
+      status === 'ok' ? { code: SpanStatusCode.OK } : message === undefined ? { code: SpanStatusCode.ERROR } : { code: SpanStatusCode.ERROR, message },
+    );
+    return this;
+  }
+}
