@@ -14,11 +14,12 @@ const { otelErrorHandler, otelMiddleware } = require('@motadata/otel/express');
 const { LruCache } = require('./lib/lru-cache');
 const { check, expressJsonErrors, postJson } = require('./lib/http-json');
 
-const words = (text) => new Set(String(text).toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []);
+const STOP_WORDS = new Set('a an and are as at be by can do does for from how i in is it of on or our the this to we what when where which who why with you your'.split(' '));
+const words = (text) => new Set((String(text).toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).filter((w) => !STOP_WORDS.has(w)));
 
 /** What the agent knows per tenant; a seed of facts for the demo's two tenants. */
 const SEED_FACTS = {
-  acme: ["Acme's services run on Kubernetes in eu-west-1.", 'Acme wants answers as numbered steps.'],
+  acme: ["Acme's services run on Kubernetes in eu-west-1.", "Acme's API key owners sit in the platform team."],
   globex: ['Globex is on the team plan, billed annually since March.', 'Globex reports billing issues to finance@globex.example.'],
 };
 

@@ -80,7 +80,7 @@ function createGatewayApp({ simulator = createModelSimulator(), cacheSize = 500 
       ctx.body = { model, vectors: cached, usage: { promptTokens: 0, completionTokens: 0 }, costUsd: 0, cached: true };
       return;
     }
-    const result = await gateway.callProvider({ provider: simulator.provider, model }, () => simulator.embed({ model, input: inputs }));
+    const result = await gateway.callProvider({ provider: simulator.provider, model, operation: 'embeddings' }, () => simulator.embed({ model, input: inputs }));
     cache.set(key, result.vectors);
     ctx.body = { model, vectors: result.vectors, usage: usageOf(result), costUsd: result.costUsd, cached: false };
   });

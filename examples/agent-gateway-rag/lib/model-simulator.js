@@ -75,7 +75,7 @@ function extractiveAnswer(prompt) {
   const asked = new Set(words(question.replace(/^(question|task):/i, '')));
   const sentences = lines
     .filter((l) => l !== question && !/^(context|instructions|respond)/i.test(l))
-    .flatMap((l) => l.replace(/^\s*(\[\d+\]|-)\s*/, '').split(/(?<=[.!?])\s+/))
+    .flatMap((l) => l.replace(/^\s*(\[\d+\]|-|research:)\s*/i, '').split(/(?<=[.!?])\s+/))
     .map((s) => s.trim())
     .filter((s) => s.length > 0 && !/:$/.test(s));
   let best;

@@ -4,13 +4,16 @@
 const http = require('node:http');
 const { initTelemetry } = require('@motadata/otel');
 
+/** Where the services export when OTEL_EXPORTER_OTLP_ENDPOINT is not set: a local collector. */
+const DEFAULT_OTLP_ENDPOINT = 'http://127.0.0.1:4318';
+
 /**
  * OTLP/HTTP for traces and metrics. JSON encoding by default, so a collector, Jaeger or the
  * demo's own receiver can read it; `OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf` switches.
  */
 function startTelemetry(serviceName) {
   const env = process.env;
-  const endpoint = env.OTEL_EXPORTER_OTLP_ENDPOINT || 'http://127.0.0.1:4318';
+  const endpoint = env.OTEL_EXPORTER_OTLP_ENDPOINT || DEFAULT_OTLP_ENDPOINT;
   const protocol = env.OTEL_EXPORTER_OTLP_PROTOCOL || 'http/json';
   return initTelemetry({
     serviceName,
@@ -65,4 +68,4 @@ function portFromEnv(name, fallback) {
   return port;
 }
 
-module.exports = { startTelemetry, serve, portFromEnv };
+module.exports = { startTelemetry, serve, portFromEnv, DEFAULT_OTLP_ENDPOINT };
