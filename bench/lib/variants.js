@@ -1,0 +1,27 @@
+'use strict';
+// What is measured: per framework, the server variants (one bench/servers file each, the
+// sampled kit being the kit file with SAMPLE_RATIO) and the routes loaded on each of them.
+// The proxy route is measured on bare (plain fetch, the baseline) and kit (tracedFetch) only.
+
+const ROUTES = {
+  items: { title: 'GET /v1/items/:id (JSON, path parameter, three no-op middlewares)', script: 'items', path: '/v1/items/1' },
+  generate: { title: 'POST /v1/generate (JSON body, one recordCost)', script: 'generate', path: '/v1/generate' },
+  proxy: { title: 'GET /v1/proxy/:id (fetch to a second local service: propagation cost)', script: 'proxy', path: '/v1/proxy/1' },
+};
+
+function frameworkVariants(fw, name, officialInstr) {
+  return [
+    { id: 'bare', label: `bare ${name}`, proxyLabel: `bare ${name} + fetch`, file: `${fw}-bare.js`, routes: ['items', 'generate', 'proxy'] },
+    { id: 'kit', label: `${name} + kit`, proxyLabel: `${name} + kit + tracedFetch`, file: `${fw}-kit.js`, telemetry: true, routes: ['items', 'generate', 'proxy'] },
+    { id: 'official', label: `${name} + official (http + ${officialInstr})`, short: `official (http + ${officialInstr})`, file: `${fw}-official.js`, telemetry: true, routes: ['items', 'generate'] },
+    { id: 'official-http', label: `${name} + official (http only)`, short: 'official (http only)', file: `${fw}-official-http.js`, telemetry: true, routes: ['items', 'generate'] },
+    { id: 'kit-sampled', label: `${name} + kit, sampleRatio 0.01`, file: `${fw}-kit.js`, env: { SAMPLE_RATIO: '0.01' }, telemetry: true, sampled: true, routes: ['items', 'generate'] },
+  ];
+}
+
+const FRAMEWORKS = [
+  { id: 'express', title: 'Express 5', variants: frameworkVariants('express', 'Express 5', 'express') },
+  { id: 'koa', title: 'Koa 3 + @koa/router', variants: frameworkVariants('koa', 'Koa 3', 'koa') },
+];
+
+module.exports = { ROUTES, FRAMEWORKS };

@@ -1,0 +1,259 @@
+#!/usr/bin/env node
+'use strict';
+// The benchmark runner: `npm run bench` (see --help). It builds the kit if dist/ is missing,
+// starts the sink and the upstream service, then runs every server variant in interleaved
+// rounds under wrk and writes bench/results.md. `--soak` runs the dead-collector soak instead.
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { parseArgs } = require('node:util');
+const { spawnSync } = require('node:child_process');
+const proc = require('./lib/proc');
+const { runWrk, hasWrk } = require('./lib/wrk');
+const { FRAMEWORKS, ROUTES } = require('./lib/variants');
+const { buildReport } = require('./lib/report');
+const { fmt } = require('./lib/table');
+const { runSoak } = require('./lib/soak');
+
+const ROOT = path.join(__dirname, '..');
+const HELP = `Usage: npm run bench -- [options]
+
+  --rounds N                rounds of interleaved variants (default 3)
+  --duration S              seconds measured per route and round (default 5)
+  --warmup S                seconds of warm-up per route before measuring (default 2)
+  --connections N           wrk connections (default 50)
+  --protocol P              OTLP encoding for kit and official: http/protobuf (default) or http/json
+  --framework F             express, koa or all (default all)
+  --out FILE                where the report goes (default bench/results.md)
+  --build                   run npm run build first even when dist/ exists (it always does when dist/ is missing)
+  --soak                    soak mode: Express + kit with the OTLP sink stopped
+  --soak-seconds S          soak length (default 120)
+  --soak-interval S         RSS sample interval during the soak (default 20)
+  --soak-compare-seconds S  throughput window with the sink up, for the ratio (default 20)`;
+
+function parseOptions(argv) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      rounds: { type: 'string', default: '3' },
+      duration: { type: 'string', default: '5' },
+      warmup: { type: 'string', default: '2' },
+      connections: { type: 'string', default: '50' },
+      protocol: { type: 'string', default: 'http/protobuf' },
+      framework: { type: 'string', default: 'all' },
+      build: { type: 'boolean', default: false },
+      out: { type: 'string', default: path.join(__dirname, 'results.md') },
+      soak: { type: 'boolean', default: false },
+      'soak-seconds': { type: 'string', default: '120' },
+      'soak-interval': { type: 'string', default: '20' },
+      'soak-compare-seconds': { type: 'string', default: '20' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const num = (name, min) => {
+    const n = Number(values[name]);
+    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}, got ${values[name]}`);
+    return n;
+  };
+  if (!['http/protobuf', 'http/json'].includes(values.protocol)) throw new Error(`--protocol must be http/protobuf or http/json, got ${values.protocol}`);
+  if (!['all', ...FRAMEWORKS.map((f) => f.id)].includes(values.framework)) throw new Error(`--framework must be all, express or koa, got ${values.framework}`);
+  return {
+    help: values.help,
+    build: values.build,
+    rounds: num('rounds', 1),
+    duration: num('duration', 1),
+    warmup: num('warmup', 0),
+    connections: num('connections', 1),
+    protocol: values.protocol,
+    frameworks: FRAMEWORKS.filter((f) => values.framework === 'all' || f.id === values.framework),
+    out: path.resolve(values.out),
+    soak: values.soak,
+    soakSeconds: num('soak-seconds', 1),
+    soakInterval: num('soak-interval', 1),
+    soakCompareSeconds: num('soak-compare-seconds', 1),
+  };
+}
+
+/** wrk from Debian via bench/setup.sh when it is missing. */
+function ensureWrk() {
+  if (hasWrk()) return;
+  console.log('wrk not found: running bench/setup.sh (apt-get install wrk)');
+  const r = spawnSync('bash', [path.join(__dirname, 'setup.sh')], { stdio: 'inherit' });
+  if (r.status !== 0 || !hasWrk()) throw new Error('wrk is required: install the Debian package "wrk" (bash bench/setup.sh)');
+}
+
+/** The kit is benchmarked as users get it: the built dist/, through the package's exports map. */
+function ensureBuilt(force) {
+  const needed = ['dist/src/index.js', 'dist/middleware/express.js', 'dist/middleware/koa.js'];
+  if (!force && needed.every((f) => fs.existsSync(path.join(ROOT, f)))) return;
+  console.log(force ? 'running npm run build (--build)' : 'dist/ is missing: running npm run build');
+  const r = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  if (r.status !== 0) throw new Error('npm run build failed; the kit variants need dist/');
+}
+
+/** The children's environment: ours without OTEL_* (so a stray variable cannot change a variant). */
+function childEnv(extra) {
+  const env = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('OTEL_')) env[k] = v;
+  return { ...env, NODE_ENV: 'production', ...extra };
+}
+
+/** Starts the OTLP sink on the load core; returns { url, stats(), stop() }. */
+async function startSink(pin) {
+  const port = await proc.freePort();
+  const child = await proc.startNode(path.join(__dirname, 'sink.js'), { env: childEnv({ PORT: String(port) }), cpu: pin.load, name: 'sink' });
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    url,
+    stats: async () => (await fetch(`${url}/stats`, { signal: AbortSignal.timeout(10_000) })).json(),
+    stop: () => proc.stop(child),
+  };
+}
+
+async function startUpstream(pin) {
+  const port = await proc.freePort();
+  const child = await proc.startNode(path.join(__dirname, 'upstream.js'), { env: childEnv({ PORT: String(port) }), cpu: pin.load, name: 'upstream' });
+  return { url: `http://127.0.0.1:${port}`, stop: () => proc.stop(child) };
+}
+
+/** One request per route before loading it: a variant that answers 500 must not be benchmarked. */
+async function probe(base, route) {
+  const init = route === 'generate' ? { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"prompt":"probe"}' } : {};
+  const res = await fetch(base + ROUTES[route].path, { ...init, signal: AbortSignal.timeout(10_000) });
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`${base}${ROUTES[route].path} answered ${res.status}: ${text.slice(0, 300)}`);
+}
+
+/**
+ * Starts one server variant, warms up and measures each of its routes, reads its peak RSS,
+ * stops it. Returns { routes: { route: wrk result + server CPU }, peakRss, before: sink counts }.
+ */
+async function runVariant(ctx, fw, variant) {
+  const port = await proc.freePort();
+  const name = `${fw.id}/${variant.id}`;
+  const env = childEnv({ PORT: String(port), OTLP_ENDPOINT: ctx.sink.url, OTLP_PROTOCOL: ctx.opts.protocol, UPSTREAM_URL: ctx.upstream.url, ...variant.env });
+  const before = await ctx.sink.stats();
+  const server = await proc.startNode(path.join(__dirname, 'servers', variant.file), { env, cpu: ctx.pin.server, name });
+  try {
+    const url = `http://127.0.0.1:${port}`;
+    for (const route of variant.routes) await probe(url, route);
+    const load = { url, connections: ctx.opts.connections, cpu: ctx.pin.load };
+    if (ctx.opts.warmup > 0) for (const route of variant.routes) await runWrk({ ...load, script: ROUTES[route].script, seconds: ctx.opts.warmup });
+    const routes = {};
+    for (const route of variant.routes) {
+      const cpu0 = proc.cpuSeconds(server.pid);
+      const t0 = process.hrtime.bigint();
+      const w = await runWrk({ ...load, script: ROUTES[route].script, seconds: ctx.opts.duration });
+      const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+      const cpu = proc.cpuSeconds(server.pid) - cpu0;
+      // The server's own CPU per request, and how busy its core was: below ~90% the server was
+      // not saturated (starved by another process on its core, or wrk could not keep up).
+      routes[route] = { ...w, cpuMicros: (cpu / w.requests) * 1e6, cpuBusy: cpu / wall };
+    }
+    if (server.exitCode !== null || server.signalCode !== null) throw new Error(`${name} died during the run:\n${server.stderrTail()}`);
+    const { peakRss } = proc.memory(server.pid);
+    return { routes, peakRss, before };
+  } finally {
+    await proc.stop(server);
+  }
+}
+
+function machineInfo(opts, pin) {
+  const cpus = os.cpus();
+  const wrk = spawnSync('wrk', ['-v'], { encoding: 'utf8' });
+  const git = spawnSync('git', ['describe', '--always', '--dirty'], { cwd: ROOT, encoding: 'utf8' });
+  const pkg = require('../package.json');
+  return {
+    date: new Date().toISOString(),
+    cpuCount: cpus.length,
+    cpuModel: cpus[0] ? cpus[0].model.trim() : 'unknown',
+    node: process.version,
+    wrk: ((wrk.stdout || '') + (wrk.stderr || '')).split('\n')[0].split(' Copyright')[0] || 'unknown',
+    kit: `${pkg.name} ${pkg.version}${git.status === 0 ? ` (${git.stdout.trim()})` : ''}, from dist/`,
+    pinning: pin.note,
+    connections: opts.connections,
+    rounds: opts.rounds,
+    duration: opts.duration,
+    warmup: opts.warmup,
+    protocol: opts.protocol,
+    argv: process.argv.slice(2).join(' '),
+  };
+}
+
+async function runBenchmark(ctx) {
+  const { opts } = ctx;
+  const { frameworks } = opts;
+  const results = {};
+  const problems = [];
+  for (const fw of frameworks) {
+    results[fw.id] = {};
+    for (const v of fw.variants) results[fw.id][v.id] = { routes: {}, peakRss: [] };
+  }
+  if (ctx.busy > 0.1) problems.push(`before the run, ${fmt.pct(ctx.busy)} of the machine's CPU was busy with other processes: throughput figures are noisy, CPU µs/req less so`);
+  const perRound = frameworks.flatMap((f) => f.variants).reduce((s, v) => s + v.routes.length * (opts.warmup + opts.duration) + 1, 0);
+  console.log(`${opts.rounds} round(s), about ${Math.ceil((perRound * opts.rounds) / 60)} min in all\n`);
+
+  for (let round = 1; round <= opts.rounds; round++) {
+    // Interleaved: every variant once per round, in the same order, so drift hits all alike.
+    for (const fw of frameworks) {
+      for (const v of fw.variants) {
+        const r = await runVariant(ctx, fw, v);
+        const slot = results[fw.id][v.id];
+        slot.peakRss.push(r.peakRss);
+        const parts = [];
+        for (const [route, w] of Object.entries(r.routes)) {
+          (slot.routes[route] ||= []).push(w);
+          parts.push(`${route} ${fmt.int(w.rps)} req/s p99 ${fmt.ms(w.p99)} ${fmt.int(w.cpuMicros)} µs CPU/req`);
+          if (w.cpuBusy < 0.85) problems.push(`round ${round}, ${fw.title} / ${v.label}, ${route}: the server used only ${fmt.pct(w.cpuBusy)} of its core (starved by other processes, or not saturated): its req/s understates it; its CPU µs/req still holds`);
+          if (w.non2xx > 0 || w.socketErrors > 0) problems.push(`round ${round}, ${fw.title} / ${v.label}, ${route}: ${w.non2xx} non-2xx responses, ${w.socketErrors} socket errors`);
+        }
+        const after = await ctx.sink.stats();
+        const spans = after.traces - r.before.traces;
+        // Spans leave in batches of 512 or every 5 s, so the 1%-sampled variant may send none
+        // in a short run; metrics go every second from every telemetry variant.
+        if (v.telemetry && !v.sampled && spans === 0) problems.push(`round ${round}, ${fw.title} / ${v.label}: no trace export reached the sink`);
+        if (v.telemetry && after.metrics === r.before.metrics) problems.push(`round ${round}, ${fw.title} / ${v.label}: no metric export reached the sink`);
+        console.log(`[round ${round}/${opts.rounds}] ${`${fw.id}/${v.id}`.padEnd(21)} ${parts.join(' | ')} | peak RSS ${fmt.mb(r.peakRss)}${v.telemetry ? ` | ${spans} trace / ${after.metrics - r.before.metrics} metric exports` : ''}`);
+      }
+    }
+  }
+
+  if (opts.rounds < 3 || opts.duration < 5) problems.push(`a smoke run (${opts.rounds} round(s) of ${opts.duration} s): use at least 3 rounds of 5 s for numbers to quote`);
+  const report = buildReport({ meta: machineInfo(opts, ctx.pin), frameworks, results, problems });
+  fs.writeFileSync(opts.out, report);
+  console.log(`\n${report}\nWritten to ${path.relative(process.cwd(), opts.out)}`);
+}
+
+async function main() {
+  const opts = parseOptions(process.argv.slice(2));
+  if (opts.help) {
+    console.log(HELP);
+    return;
+  }
+  proc.installCleanup();
+  ensureWrk();
+  ensureBuilt(opts.build);
+  const pin = proc.planPinning();
+  console.log(`Pinning: ${pin.note}`);
+  // Anything else running on the machine moves throughput; measured before we start anything,
+  // and reported where the numbers are read.
+  const busy = await proc.machineBusy();
+  const ctx = { opts, pin, busy, childEnv, startSink, machineInfo };
+  try {
+    if (opts.soak) {
+      await runSoak(ctx);
+    } else {
+      ctx.upstream = await startUpstream(pin);
+      ctx.sink = await startSink(pin);
+      await runBenchmark(ctx);
+    }
+  } finally {
+    proc.killAll();
+  }
+}
+
+main().catch((err) => {
+  console.error(`\nbench failed: ${err && err.stack ? err.stack : err}`);
+  proc.killAll('SIGKILL');
+  process.exitCode = 1;
+});
