@@ -1,5 +1,7 @@
 import type { Attributes } from '@opentelemetry/api';
 import { ATTR_HTTP_ROUTE } from '@opentelemetry/semantic-conventions';
+import { kitInstruments } from './instruments';
+import type { KitInstruments } from './instruments';
 import type { RequestTelemetry } from './lifecycle';
 import {
   ATTR_GEN_AI_OPERATION_NAME,
@@ -48,45 +50,72 @@ function checkName(field: string, value: unknown): string | undefined {
   return value;
 }
 
-/** Validates everything first, so a bad call records nothing; then adds to the span and metrics. */
-export function recordCost(state: RequestTelemetry, cost: LlmCost): void {
+/** A cost after validation: amounts are numbers (0 when absent), names checked. */
+interface CheckedCost {
+  readonly usd: number | undefined;
+  readonly inputTokens: number | undefined;
+  readonly outputTokens: number | undefined;
+  readonly model: string | undefined;
+  readonly provider: string | undefined;
+  readonly operation: string;
+}
+
+/** Checks every field first, so a bad call records nothing. */
+function checkCost(cost: LlmCost): CheckedCost {
   if (typeof cost !== 'object' || cost === null) throw new TypeError(`recordCost: expected an object, got ${String(cost)}`);
   const usd = checkAmount('usd', cost.usd, false);
   const inputTokens = checkAmount('inputTokens', cost.inputTokens, true);
   const outputTokens = checkAmount('outputTokens', cost.outputTokens, true);
-  const model = checkName('model', cost.model);
-  const provider = checkName('provider', cost.provider);
-  const operation = checkName('operation', cost.operation) ?? 'chat';
+  return {
+    usd: cost.usd === undefined ? undefined : usd,
+    inputTokens: cost.inputTokens === undefined ? undefined : inputTokens,
+    outputTokens: cost.outputTokens === undefined ? undefined : outputTokens,
+    model: checkName('model', cost.model),
+    provider: checkName('provider', cost.provider),
+    operation: checkName('operation', cost.operation) ?? 'chat',
+  };
+}
 
-  state.costUsd += usd;
-  state.inputTokens += inputTokens;
-  state.outputTokens += outputTokens;
+/** Adds a request's LLM cost: span attributes (several calls add up) and metrics with tenant and route. */
+export function recordCost(state: RequestTelemetry, cost: LlmCost): void {
+  const checked = checkCost(cost);
+  state.costUsd += checked.usd ?? 0;
+  state.inputTokens += checked.inputTokens ?? 0;
+  state.outputTokens += checked.outputTokens ?? 0;
   const span = state.span;
   if (span.isRecording()) {
-    if (model !== undefined) span.setAttribute(ATTR_GEN_AI_REQUEST_MODEL, model);
-    if (provider !== undefined) span.setAttribute(ATTR_GEN_AI_PROVIDER_NAME, provider);
+    if (checked.model !== undefined) span.setAttribute(ATTR_GEN_AI_REQUEST_MODEL, checked.model);
+    if (checked.provider !== undefined) span.setAttribute(ATTR_GEN_AI_PROVIDER_NAME, checked.provider);
     span.setAttribute(ATTR_GEN_AI_USAGE_INPUT_TOKENS, state.inputTokens);
     span.setAttribute(ATTR_GEN_AI_USAGE_OUTPUT_TOKENS, state.outputTokens);
     span.setAttribute(ATTR_MOTADATA_COST_USD, state.costUsd);
   }
-
   const attributes: Attributes = {};
   if (state.metricTenant !== undefined) attributes[ATTR_TENANT_ID] = state.metricTenant;
   const route = state.routeTemplate();
   if (route !== undefined) attributes[ATTR_HTTP_ROUTE] = route;
-  if (model !== undefined) attributes[ATTR_GEN_AI_REQUEST_MODEL] = model;
-  if (provider !== undefined) attributes[ATTR_GEN_AI_PROVIDER_NAME] = provider;
-  const { cost: costCounter, tokensUsed, tokenUsage } = state.instruments;
-  if (cost.usd !== undefined) costCounter.add(usd, attributes);
-  const tokenAttributes: Attributes = { ...attributes, [ATTR_GEN_AI_OPERATION_NAME]: operation };
-  if (cost.inputTokens !== undefined) {
-    tokenAttributes[ATTR_GEN_AI_TOKEN_TYPE] = GEN_AI_TOKEN_TYPE_VALUE_INPUT;
-    tokensUsed.add(inputTokens, tokenAttributes);
-    tokenUsage.record(inputTokens, tokenAttributes);
-  }
-  if (cost.outputTokens !== undefined) {
-    const outputAttributes = { ...tokenAttributes, [ATTR_GEN_AI_TOKEN_TYPE]: GEN_AI_TOKEN_TYPE_VALUE_OUTPUT };
-    tokensUsed.add(outputTokens, outputAttributes);
-    tokenUsage.record(outputTokens, outputAttributes);
+  recordCostMetrics(state.instruments, attributes, checked);
+}
+
+/**
+ * Records LLM cost outside an HTTP request (a batch job, a queue worker): the same metrics as
+ * `recordCost()`, without tenant and route.
+ * @throws TypeError on a negative, NaN or non-numeric amount; nothing is recorded then.
+ */
+export function recordCostOutsideRequest(cost: LlmCost): void {
+  recordCostMetrics(kitInstruments(), {}, checkCost(cost));
+}
+
+function recordCostMetrics(instruments: KitInstruments, base: Attributes, cost: CheckedCost): void {
+  const attributes: Attributes = { ...base };
+  if (cost.model !== undefined) attributes[ATTR_GEN_AI_REQUEST_MODEL] = cost.model;
+  if (cost.provider !== undefined) attributes[ATTR_GEN_AI_PROVIDER_NAME] = cost.provider;
+  if (cost.usd !== undefined) instruments.cost.add(cost.usd, attributes);
+  // A fresh attribute object per record: the SDK may keep the object it is given.
+  for (const [tokens, type] of [[cost.inputTokens, GEN_AI_TOKEN_TYPE_VALUE_INPUT], [cost.outputTokens, GEN_AI_TOKEN_TYPE_VALUE_OUTPUT]] as const) {
+    if (tokens === undefined) continue;
+    const tokenAttributes: Attributes = { ...attributes, [ATTR_GEN_AI_OPERATION_NAME]: cost.operation, [ATTR_GEN_AI_TOKEN_TYPE]: type };
+    instruments.tokensUsed.add(tokens, tokenAttributes);
+    instruments.tokenUsage.record(tokens, tokenAttributes);
   }
 }

@@ -6,6 +6,7 @@
 export { initTelemetry, activeTelemetry } from './telemetry';
 export { tracedFetch, injectTraceHeaders } from './fetch';
 export { currentRequest } from './lifecycle';
+export { recordCostOutsideRequest } from './cost';
 export { StrictW3CTraceContextPropagator, createPropagator, RANDOM_TRACE_ID_FLAG } from './propagation';
 export { Level2TraceState } from './tracestate';
 export { OTELTracer } from './facades/tracer';

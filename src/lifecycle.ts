@@ -22,7 +22,8 @@ import { isIgnored, pathOf, resolveOptions } from './options';
 import type { OtelMiddlewareOptions, ResolvedOptions } from './options';
 import { ATTR_TENANT_ID, KNOWN_HTTP_METHODS } from './semconv';
 import { TenantCardinalityCap, findTenant, withTenantBaggage } from './tenant';
-import { errorType, hookWriteHead, requestHostAttributes, traceparentOf } from './response';
+import { errorType as errorTypeOf, hookWriteHead, requestHostAttributes, traceparentOf } from './response';
+import { requestDurations } from './request-metrics';
 export { STATE, endOnClose } from './response';
 
 const log = diag.createComponentLogger({ namespace: '@motadata/otel/middleware' });
@@ -254,7 +255,7 @@ export class RequestTelemetry implements RequestOtel {
     // Server spans: 5xx is an error, 4xx is the client's and leaves the status UNSET.
     // See https://opentelemetry.io/docs/specs/semconv/http/http-spans/#status
     if (statusCode >= 500) {
-      span.setAttribute(ATTR_ERROR_TYPE, this.error !== undefined ? errorType(this.error) : String(statusCode));
+      span.setAttribute(ATTR_ERROR_TYPE, this.error !== undefined ? errorTypeOf(this.error) : String(statusCode));
       if (this.error !== undefined) {
         span.recordException(toException(this.error));
         span.setStatus({ code: SpanStatusCode.ERROR, message: messageOf(this.error) });
@@ -269,14 +270,17 @@ export class RequestTelemetry implements RequestOtel {
     this.finalize(statusCode);
     const durationSeconds = (performance.now() - this.startTime) / 1000;
     const route = this.routeCache;
-    const attributes: Attributes = {
-      [ATTR_HTTP_REQUEST_METHOD]: this.method,
-      [ATTR_HTTP_RESPONSE_STATUS_CODE]: statusCode,
-    };
-    if (route !== undefined) attributes[ATTR_HTTP_ROUTE] = route;
-    if (this.metricTenant !== undefined) attributes[ATTR_TENANT_ID] = this.metricTenant;
-    if (statusCode >= 500) attributes[ATTR_ERROR_TYPE] = this.error !== undefined ? errorType(this.error) : String(statusCode);
-    this.instruments.requestDuration.record(durationSeconds, attributes);
+    const errorType = statusCode >= 500 ? (this.error !== undefined ? errorTypeOf(this.error) : String(statusCode)) : undefined;
+    if (requestDurations.enabled) {
+      requestDurations.record(durationSeconds, this.method, route, statusCode, this.metricTenant, errorType);
+    } else {
+      // A MeterProvider set up without initTelemetry(): the SDK instrument, same attributes.
+      const attributes: Attributes = { [ATTR_HTTP_REQUEST_METHOD]: this.method, [ATTR_HTTP_RESPONSE_STATUS_CODE]: statusCode };
+      if (route !== undefined) attributes[ATTR_HTTP_ROUTE] = route;
+      if (this.metricTenant !== undefined) attributes[ATTR_TENANT_ID] = this.metricTenant;
+      if (errorType !== undefined) attributes[ATTR_ERROR_TYPE] = errorType;
+      this.instruments.requestDuration.record(durationSeconds, attributes);
+    }
     if (this.rpc === undefined) this.span.end();
   }
 }

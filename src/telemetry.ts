@@ -24,7 +24,7 @@ import {
   MetricReader,
   PeriodicExportingMetricReader,
 } from '@opentelemetry/sdk-metrics';
-import type { IMetricReader, ResourceMetrics, ViewOptions } from '@opentelemetry/sdk-metrics';
+import type { IMetricReader, MetricProducer, ResourceMetrics, ViewOptions } from '@opentelemetry/sdk-metrics';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import {
   AlwaysOffSampler,
@@ -41,6 +41,7 @@ import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { createPropagator } from './propagation';
 import { resolveTelemetryOptions } from './telemetry-options';
 import type { ResolvedTelemetryOptions, SamplerChoice, TelemetryOptions } from './telemetry-options';
+import { requestDurations } from './request-metrics';
 import { AddableSpanProcessor } from './span-processor';
 
 /** The handle `initTelemetry()` returns. */
@@ -73,6 +74,10 @@ export interface Telemetry {
 
 /** Answers `collect()` on demand: the SDK's own pattern for pull-based metrics in tests. */
 class OnDemandMetricReader extends MetricReader {
+  constructor(metricProducers: MetricProducer[]) {
+    super({ metricProducers });
+  }
+
   protected override onForceFlush(): Promise<void> {
     return Promise.resolve();
   }
@@ -104,13 +109,16 @@ export function initTelemetry(options: TelemetryOptions = {}): Telemetry {
   const spanMemory = resolved.traces.exporters.includes('memory') ? new InMemorySpanExporter() : undefined;
   const spanProcessor = new AddableSpanProcessor(resolved.traces.exporters.flatMap((name) => spanProcessorsFor(name, resolved, spanMemory)));
 
+  // The middleware's request durations are aggregated by the kit (see request-metrics.ts) and
+  // reach every reader through this producer.
+  const producers: MetricProducer[] = [requestDurations];
   const readers: IMetricReader[] = [];
   const pending: Promise<void>[] = [];
   let onDemandReader: OnDemandMetricReader | undefined;
   for (const name of resolved.metrics.exporters) {
-    if (name === 'memory') readers.push((onDemandReader = new OnDemandMetricReader()));
+    if (name === 'memory') readers.push((onDemandReader = new OnDemandMetricReader(producers)));
     else if (name === 'prometheus') {
-      const exporter = new PrometheusExporter({ host: resolved.metrics.host, port: resolved.metrics.port, preventServerStart: true });
+      const exporter = new PrometheusExporter({ host: resolved.metrics.host, port: resolved.metrics.port, preventServerStart: true, metricProducers: producers });
       readers.push(exporter);
       pending.push(startPrometheus(exporter, resolved.metrics.host, resolved.metrics.port));
     } else if (name === 'otlp' || name === 'console') {
@@ -121,7 +129,7 @@ export function initTelemetry(options: TelemetryOptions = {}): Telemetry {
             ? new OTLPMetricExporterJson(otlpConfig(resolved.metrics.url, resolved.metrics.headers))
             : new OTLPMetricExporterProto(otlpConfig(resolved.metrics.url, resolved.metrics.headers));
       const interval = resolved.metrics.intervalMillis;
-      readers.push(new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: interval, exportTimeoutMillis: Math.min(30000, interval) }));
+      readers.push(new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: interval, exportTimeoutMillis: Math.min(30000, interval), metricProducers: producers }));
     }
   }
 
@@ -160,6 +168,9 @@ export function initTelemetry(options: TelemetryOptions = {}): Telemetry {
     instrumentations,
   });
   sdk.start();
+  requestDurations.resource = resource;
+  if (readers.length > 0) requestDurations.enable();
+  else requestDurations.disable();
 
   // Host and process attributes resolve asynchronously; span export waits for them, so a test
   // that awaits `ready` reads its spans as soon as they end.
@@ -210,7 +221,10 @@ export function initTelemetry(options: TelemetryOptions = {}): Telemetry {
           propagation.disable();
           context.disable();
           logs.disable();
-          if (active === telemetry) active = undefined;
+          if (active === telemetry) {
+            active = undefined;
+            requestDurations.disable();
+          }
         });
       return shutdownPromise;
     },

@@ -5,7 +5,7 @@ const request = require('supertest');
 const { trace } = require('@opentelemetry/api');
 const { initTelemetry, activeTelemetry } = require('@motadata/otel');
 const { FRAMEWORKS } = require('./support/apps');
-const { listen } = require('./support/servers');
+const { listen, freePort } = require('./support/servers');
 
 /** Runs `fn` with some environment variables set, restoring them after. */
 async function withEnv(vars, fn) {
@@ -19,14 +19,6 @@ async function withEnv(vars, fn) {
       else process.env[k] = v;
     }
   }
-}
-
-async function freePort() {
-  const probe = net.createServer();
-  await new Promise((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address();
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
 }
 
 const memory = { traces: { exporter: 'memory' }, metrics: { exporter: 'memory' }, logs: { exporter: 'none' } };

@@ -1,15 +1,13 @@
 import type { Attributes } from '@opentelemetry/api';
-import { kitInstruments } from '../instruments';
+import { recordCostOutsideRequest } from '../cost';
+import type { LlmCost } from '../cost';
 import { currentRequest } from '../lifecycle';
 import {
   ATTR_GEN_AI_OPERATION_NAME,
   ATTR_GEN_AI_PROVIDER_NAME,
   ATTR_GEN_AI_REQUEST_MODEL,
-  ATTR_GEN_AI_TOKEN_TYPE,
   ATTR_GEN_AI_USAGE_INPUT_TOKENS,
   ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
-  GEN_AI_TOKEN_TYPE_VALUE_INPUT,
-  GEN_AI_TOKEN_TYPE_VALUE_OUTPUT,
 } from '../semconv';
 import { METRIC_NAMES, SPAN_NAMES } from './names';
 import { numberField, requestInfo, runComponent } from './run';
@@ -77,27 +75,13 @@ function recordProviderCall(call: { provider: string; model: string; operation?:
   if (inputTokens !== undefined || outputTokens !== undefined) span.setAttribute('tokens.total', (inputTokens ?? 0) + (outputTokens ?? 0));
   if (usd !== undefined) span.setAttribute('cost.usd', usd);
 
-  const cost: { usd?: number; inputTokens?: number; outputTokens?: number; model: string; provider: string; operation: string } = {
-    model: call.model,
-    provider: call.provider,
-    operation: call.operation ?? 'chat',
-  };
+  const cost: LlmCost = { model: call.model, provider: call.provider, operation: call.operation ?? 'chat' };
   if (usd !== undefined) cost.usd = usd;
   if (inputTokens !== undefined && Number.isInteger(inputTokens)) cost.inputTokens = inputTokens;
   if (outputTokens !== undefined && Number.isInteger(outputTokens)) cost.outputTokens = outputTokens;
+  // One path for cost: inside a request, the request's SERVER span and metrics (with tenant and
+  // route); outside one, the same metrics without them.
   const request = currentRequest();
-  if (request !== undefined) {
-    // One path for cost: the request's SERVER span and metrics (with tenant and route).
-    request.recordCost(cost);
-    return;
-  }
-  const { cost: costCounter, tokensUsed, tokenUsage } = kitInstruments();
-  const labels: Attributes = { [ATTR_GEN_AI_REQUEST_MODEL]: call.model, [ATTR_GEN_AI_PROVIDER_NAME]: call.provider };
-  if (cost.usd !== undefined) costCounter.add(cost.usd, labels);
-  for (const [tokens, type] of [[cost.inputTokens, GEN_AI_TOKEN_TYPE_VALUE_INPUT], [cost.outputTokens, GEN_AI_TOKEN_TYPE_VALUE_OUTPUT]] as const) {
-    if (tokens === undefined) continue;
-    const tokenLabels = { ...labels, [ATTR_GEN_AI_OPERATION_NAME]: cost.operation, [ATTR_GEN_AI_TOKEN_TYPE]: type };
-    tokensUsed.add(tokens, tokenLabels);
-    tokenUsage.record(tokens, tokenLabels);
-  }
+  if (request !== undefined) request.recordCost(cost);
+  else recordCostOutsideRequest(cost);
 }

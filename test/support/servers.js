@@ -21,4 +21,13 @@ function listen(handler) {
   });
 }
 
-module.exports = { listen };
+/** A port that was free a moment ago on 127.0.0.1, for servers that take a port number (Prometheus). */
+async function freePort() {
+  const probe = http.createServer();
+  await new Promise((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address();
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+module.exports = { listen, freePort };
