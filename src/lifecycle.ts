@@ -269,7 +269,8 @@ export class RequestTelemetry implements RequestOtel {
     this.ended = true;
     this.finalize(statusCode);
     const durationSeconds = (performance.now() - this.startTime) / 1000;
-    const route = this.routeCache;
+    // Read here too: finalize() skips the route of an unsampled span, the metric needs it.
+    const route = this.routeTemplate();
     const errorType = statusCode >= 500 ? (this.error !== undefined ? errorTypeOf(this.error) : String(statusCode)) : undefined;
     if (requestDurations.enabled) {
       requestDurations.record(durationSeconds, this.method, route, statusCode, this.metricTenant, errorType);

@@ -123,6 +123,10 @@ describe('initTelemetry()', () => {
         const spans = telemetry.getFinishedSpans();
         assert.equal(spans.length, 1);
         assert.equal(spans[0].spanContext().traceId, '0af7651916cd43dd8448eb211c80319c');
+        // Metrics do not depend on sampling: both requests, with their route.
+        const { metricPoint } = require('./support/telemetry');
+        const point = await metricPoint(telemetry, 'http.server.request.duration', { 'http.route': '/v1/items/:id' });
+        assert.equal(point.value.count, 2);
       } finally {
         await app.close();
       }
