@@ -29,7 +29,10 @@ const HELP = `Usage: npm run bench -- [options]
   --soak                    soak mode: Express + kit with the OTLP sink stopped
   --soak-seconds S          soak length (default 120)
   --soak-interval S         RSS sample interval during the soak (default 20)
-  --soak-compare-seconds S  throughput window with the sink up, for the ratio (default 20)`;
+  --soak-compare-seconds S  throughput window with the sink up, for the ratio (default 20)
+  --instructions            instructions per request under valgrind's callgrind instead of wrk
+                            (repeatable on a busy machine; writes bench/instructions.md;
+                            takes --requests N, default 1500, and --framework)`;
 
 function parseOptions(argv) {
   const { values } = parseArgs({
@@ -220,11 +223,19 @@ async function runBenchmark(ctx) {
 
   if (opts.rounds < 3 || opts.duration < 5) problems.push(`a smoke run (${opts.rounds} round(s) of ${opts.duration} s): use at least 3 rounds of 5 s for numbers to quote`);
   const report = buildReport({ meta: machineInfo(opts, ctx.pin), frameworks, results, problems });
-  fs.writeFileSync(opts.out, report);
+  // The record of hot-path changes (kept by hand, measured with --instructions) goes with every report.
+  const hotPath = path.join(__dirname, 'hot-path.md');
+  fs.writeFileSync(opts.out, fs.existsSync(hotPath) ? report + fs.readFileSync(hotPath, 'utf8') : report);
   console.log(`\n${report}\nWritten to ${path.relative(process.cwd(), opts.out)}`);
 }
 
 async function main() {
+  if (process.argv.includes('--instructions')) {
+    // Deterministic companion to the wrk run: instructions per request under callgrind.
+    ensureBuilt(false);
+    await require('./instructions').main(process.argv.slice(2).filter((a) => a !== '--instructions'));
+    return;
+  }
   const opts = parseOptions(process.argv.slice(2));
   if (opts.help) {
     console.log(HELP);
