@@ -1,6 +1,7 @@
 import type { Attributes } from '@opentelemetry/api';
 import { ATTR_HTTP_ROUTE } from '@opentelemetry/semantic-conventions';
 import { kitInstruments } from './instruments';
+import { costMetrics, kitMetricProducer } from './kit-metrics';
 import type { KitInstruments } from './instruments';
 import type { RequestTelemetry } from './lifecycle';
 import {
@@ -90,11 +91,7 @@ export function recordCost(state: RequestTelemetry, cost: LlmCost): void {
     span.setAttribute(ATTR_GEN_AI_USAGE_OUTPUT_TOKENS, state.outputTokens);
     span.setAttribute(ATTR_MOTADATA_COST_USD, state.costUsd);
   }
-  const attributes: Attributes = {};
-  if (state.metricTenant !== undefined) attributes[ATTR_TENANT_ID] = state.metricTenant;
-  const route = state.routeTemplate();
-  if (route !== undefined) attributes[ATTR_HTTP_ROUTE] = route;
-  recordCostMetrics(state.instruments, attributes, checked);
+  recordCostMetrics(state.instruments, state.metricTenant, state.routeTemplate(), checked);
 }
 
 /**
@@ -103,11 +100,30 @@ export function recordCost(state: RequestTelemetry, cost: LlmCost): void {
  * @throws TypeError on a negative, NaN or non-numeric amount; nothing is recorded then.
  */
 export function recordCostOutsideRequest(cost: LlmCost): void {
-  recordCostMetrics(kitInstruments(), {}, checkCost(cost));
+  recordCostMetrics(kitInstruments(), undefined, undefined, checkCost(cost));
 }
 
-function recordCostMetrics(instruments: KitInstruments, base: Attributes, cost: CheckedCost): void {
-  const attributes: Attributes = { ...base };
+function recordCostMetrics(instruments: KitInstruments, tenant: string | undefined, route: string | undefined, cost: CheckedCost): void {
+  if (kitMetricProducer.enabled) {
+    // initTelemetry() set up the readers: the kit's own aggregation (see aggregation.ts).
+    const series = costMetrics.series(tenant, route, cost.model, cost.provider);
+    if (cost.usd !== undefined) series.cost.add(cost.usd);
+    if (cost.inputTokens !== undefined) {
+      const [used, usage] = series.tokenSeries(cost.operation, GEN_AI_TOKEN_TYPE_VALUE_INPUT);
+      used.add(cost.inputTokens);
+      usage.record(cost.inputTokens);
+    }
+    if (cost.outputTokens !== undefined) {
+      const [used, usage] = series.tokenSeries(cost.operation, GEN_AI_TOKEN_TYPE_VALUE_OUTPUT);
+      used.add(cost.outputTokens);
+      usage.record(cost.outputTokens);
+    }
+    return;
+  }
+  // A MeterProvider set up without initTelemetry(): the SDK instruments, same attributes.
+  const attributes: Attributes = {};
+  if (tenant !== undefined) attributes[ATTR_TENANT_ID] = tenant;
+  if (route !== undefined) attributes[ATTR_HTTP_ROUTE] = route;
   if (cost.model !== undefined) attributes[ATTR_GEN_AI_REQUEST_MODEL] = cost.model;
   if (cost.provider !== undefined) attributes[ATTR_GEN_AI_PROVIDER_NAME] = cost.provider;
   if (cost.usd !== undefined) instruments.cost.add(cost.usd, attributes);

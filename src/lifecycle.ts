@@ -23,7 +23,7 @@ import type { OtelMiddlewareOptions, ResolvedOptions } from './options';
 import { ATTR_TENANT_ID, KNOWN_HTTP_METHODS } from './semconv';
 import { TenantCardinalityCap, findTenant, withTenantBaggage } from './tenant';
 import { errorType as errorTypeOf, hookWriteHead, requestHostAttributes, traceparentOf } from './response';
-import { requestDurations } from './request-metrics';
+import { kitMetricProducer, requestDurations } from './kit-metrics';
 export { STATE, endOnClose } from './response';
 
 const log = diag.createComponentLogger({ namespace: '@motadata/otel/middleware' });
@@ -272,7 +272,7 @@ export class RequestTelemetry implements RequestOtel {
     // Read here too: finalize() skips the route of an unsampled span, the metric needs it.
     const route = this.routeTemplate();
     const errorType = statusCode >= 500 ? (this.error !== undefined ? errorTypeOf(this.error) : String(statusCode)) : undefined;
-    if (requestDurations.enabled) {
+    if (kitMetricProducer.enabled) {
       requestDurations.record(durationSeconds, this.method, route, statusCode, this.metricTenant, errorType);
     } else {
       // A MeterProvider set up without initTelemetry(): the SDK instrument, same attributes.

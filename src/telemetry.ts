@@ -41,7 +41,7 @@ import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { createPropagator } from './propagation';
 import { resolveTelemetryOptions } from './telemetry-options';
 import type { ResolvedTelemetryOptions, SamplerChoice, TelemetryOptions } from './telemetry-options';
-import { requestDurations } from './request-metrics';
+import { kitMetricProducer } from './kit-metrics';
 import { AddableSpanProcessor } from './span-processor';
 
 /** The handle `initTelemetry()` returns. */
@@ -109,9 +109,9 @@ export function initTelemetry(options: TelemetryOptions = {}): Telemetry {
   const spanMemory = resolved.traces.exporters.includes('memory') ? new InMemorySpanExporter() : undefined;
   const spanProcessor = new AddableSpanProcessor(resolved.traces.exporters.flatMap((name) => spanProcessorsFor(name, resolved, spanMemory)));
 
-  // The middleware's request durations are aggregated by the kit (see request-metrics.ts) and
-  // reach every reader through this producer.
-  const producers: MetricProducer[] = [requestDurations];
+  // Request durations and LLM cost are aggregated by the kit (see aggregation.ts) and reach
+  // every reader through this producer.
+  const producers: MetricProducer[] = [kitMetricProducer];
   const readers: IMetricReader[] = [];
   const pending: Promise<void>[] = [];
   let onDemandReader: OnDemandMetricReader | undefined;
@@ -168,9 +168,9 @@ export function initTelemetry(options: TelemetryOptions = {}): Telemetry {
     instrumentations,
   });
   sdk.start();
-  requestDurations.resource = resource;
-  if (readers.length > 0) requestDurations.enable();
-  else requestDurations.disable();
+  kitMetricProducer.resource = resource;
+  if (readers.length > 0) kitMetricProducer.enable();
+  else kitMetricProducer.disable();
 
   // Host and process attributes resolve asynchronously; span export waits for them, so a test
   // that awaits `ready` reads its spans as soon as they end.
@@ -223,7 +223,7 @@ export function initTelemetry(options: TelemetryOptions = {}): Telemetry {
           logs.disable();
           if (active === telemetry) {
             active = undefined;
-            requestDurations.disable();
+            kitMetricProducer.disable();
           }
         });
       return shutdownPromise;

@@ -1,6 +1,8 @@
 import { metrics } from '@opentelemetry/api';
 import type { Attributes, Counter, Gauge, Histogram, Meter, MeterProvider } from '@opentelemetry/api';
+import { AggregatedHistogram, AggregatedSum } from '../aggregation';
 import { METRIC_CATALOGUE } from '../components/names';
+import { kitMetricProducer } from '../kit-metrics';
 import type { InstrumentKind } from '../components/names';
 import { HTTP_DURATION_BUCKETS } from '../semconv';
 import { KIT_NAME, KIT_VERSION } from '../version';
@@ -54,19 +56,35 @@ export class OTELMetrics {
     if (typeof amount !== 'number' || !Number.isFinite(amount) || amount < 0) {
       throw new TypeError(`incrementCounter: amount for "${name}" must be a non-negative finite number, got ${String(amount)}`);
     }
-    (this.instrument(name, 'counter') as Counter).add(amount, checkAttributes(attributes));
+    const checked = checkAttributes(attributes);
+    const aggregated = this.aggregated(name);
+    if (aggregated instanceof AggregatedSum) aggregated.seriesFor(checked ?? {}).add(amount);
+    else (this.instrument(name, 'counter') as Counter).add(amount, checked);
   }
 
   /** Records a value in a histogram (durations in seconds). */
   recordHistogram(name: string, value: number, attributes?: Attributes): void {
     checkValue('recordHistogram', name, value);
-    (this.instrument(name, 'histogram') as Histogram).record(value, checkAttributes(attributes));
+    const checked = checkAttributes(attributes);
+    const aggregated = this.aggregated(name);
+    if (aggregated instanceof AggregatedHistogram) {
+      if (value >= 0) aggregated.seriesFor(checked ?? {}).record(value); // the API drops negative histogram values too
+    } else (this.instrument(name, 'histogram') as Histogram).record(value, checked);
   }
 
   /** Sets a synchronous gauge: each attribute set keeps its own last value. */
   setGauge(name: string, value: number, attributes?: Attributes): void {
     checkValue('setGauge', name, value);
     (this.instrument(name, 'gauge') as Gauge).record(value, checkAttributes(attributes));
+  }
+
+  /**
+   * The kit's own aggregation of a metric the middleware records too (`gateway.cost`, ...), when
+   * initTelemetry() set it up: recording through the SDK as well would export the name twice.
+   */
+  private aggregated(name: string): AggregatedSum | AggregatedHistogram | undefined {
+    if (this.meterName !== KIT_NAME) return undefined;
+    return kitMetricProducer.metric(name) as AggregatedSum | AggregatedHistogram | undefined;
   }
 
   private instrument(name: string, kind: InstrumentKind): Instrument {

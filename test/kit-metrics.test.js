@@ -1,0 +1,97 @@
+'use strict';
+// The kit's own aggregation of its hot metrics (src/aggregation.ts, src/kit-metrics.ts):
+// http.server.request.duration, gateway.cost, gateway.tokens.used, gen_ai.client.token.usage.
+const assert = require('node:assert/strict');
+const { costMetrics, kitMetricProducer, requestDurations } = require('../dist/src/kit-metrics.js');
+const { OTELMetrics } = require('../dist/src/index.js');
+
+async function collected() {
+  const { resourceMetrics } = await kitMetricProducer.collect();
+  const metrics = resourceMetrics.scopeMetrics[0]?.metrics ?? [];
+  return Object.fromEntries(metrics.map((m) => [m.descriptor.name, m]));
+}
+
+describe('kit-aggregated metrics', () => {
+  // The producer is process-wide, like the SDK's globals; no telemetry runs during this suite.
+  beforeEach(() => kitMetricProducer.enable());
+  after(() => kitMetricProducer.disable());
+
+  it('keeps one cumulative duration series per method, route, status, tenant and error type', async () => {
+    requestDurations.record(0.003, 'GET', '/v1/items/:id', 200, 'acme', undefined);
+    requestDurations.record(0.2, 'GET', '/v1/items/:id', 200, 'acme', undefined);
+    requestDurations.record(12, 'GET', '/v1/items/:id', 200, 'acme', undefined);
+    requestDurations.record(0.01, 'GET', undefined, 404, undefined, undefined);
+    requestDurations.record(0.05, 'POST', '/v1/generate', 500, 'acme', 'Error');
+    const metric = (await collected())['http.server.request.duration'];
+    assert.equal(metric.descriptor.unit, 's');
+    assert.equal(metric.dataPoints.length, 3);
+    const items = metric.dataPoints[0];
+    assert.deepEqual({ ...items.attributes }, { 'http.request.method': 'GET', 'http.response.status_code': 200, 'http.route': '/v1/items/:id', 'tenant.id': 'acme' });
+    assert.equal(items.value.count, 3);
+    assert.equal(items.value.sum, 12.203);
+    assert.equal(items.value.min, 0.003);
+    assert.equal(items.value.max, 12);
+    // 0.003 in the first bucket (<= 0.005), 0.2 in (0.1, 0.25], 12 past the last boundary.
+    assert.equal(items.value.buckets.counts[0], 1);
+    assert.equal(items.value.buckets.counts[items.value.buckets.boundaries.indexOf(0.25)], 1);
+    assert.equal(items.value.buckets.counts.at(-1), 1);
+    assert.deepEqual({ ...metric.dataPoints[1].attributes }, { 'http.request.method': 'GET', 'http.response.status_code': 404 });
+    assert.equal(metric.dataPoints[2].attributes['error.type'], 'Error');
+    // Cumulative: a second collection still has everything.
+    assert.equal((await collected())['http.server.request.duration'].dataPoints[0].value.count, 3);
+  });
+
+  it('sends series past 2000 to one overflow series, as the SDK does', async () => {
+    for (let i = 0; i < 2005; i++) requestDurations.record(0.01, 'GET', `/r${i}`, 200, undefined, undefined);
+    // A route seen before the limit keeps its own series.
+    requestDurations.record(0.02, 'GET', '/r0', 200, undefined, undefined);
+    const metric = (await collected())['http.server.request.duration'];
+    assert.equal(metric.dataPoints.length, 2001);
+    const overflow = metric.dataPoints.at(-1);
+    assert.deepEqual({ ...overflow.attributes }, { 'otel.metric.overflow': true });
+    assert.equal(overflow.value.count, 5);
+    assert.equal(metric.dataPoints[0].value.count, 2);
+  });
+
+  it('starts afresh on enable()', async () => {
+    requestDurations.record(0.01, 'GET', '/x', 200, undefined, undefined);
+    costMetrics.series('acme', '/x', 'gpt-4o', 'openai').cost.add(1);
+    kitMetricProducer.enable();
+    assert.deepEqual((await kitMetricProducer.collect()).resourceMetrics.scopeMetrics, []);
+    // The fast-path caches were dropped too: a record after enable() is counted from zero.
+    costMetrics.series('acme', '/x', 'gpt-4o', 'openai').cost.add(2);
+    assert.equal((await collected())['gateway.cost'].dataPoints[0].value, 2);
+  });
+
+  it('adds OTELMetrics records of the same names to the same series, in any attribute order', async () => {
+    const attributes = { 'tenant.id': 'acme', 'http.route': '/v1/generate', 'gen_ai.request.model': 'gpt-4o', 'gen_ai.provider.name': 'openai' };
+    costMetrics.series('acme', '/v1/generate', 'gpt-4o', 'openai').cost.add(0.25);
+    const facade = new OTELMetrics();
+    facade.incrementCounter('gateway.cost', 0.5, { 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'gpt-4o', 'http.route': '/v1/generate', 'tenant.id': 'acme' });
+    facade.incrementCounter('gateway.cost', 1, { 'tenant.id': 'other' });
+    facade.recordHistogram('gen_ai.client.token.usage', 300, { ...attributes, 'gen_ai.operation.name': 'chat', 'gen_ai.token.type': 'input' });
+    const [input] = costMetrics.series('acme', '/v1/generate', 'gpt-4o', 'openai').tokenSeries('chat', 'input');
+    input.add(100);
+    const metrics = await collected();
+    const cost = metrics['gateway.cost'];
+    assert.equal(cost.descriptor.unit, 'USD');
+    assert.equal(cost.isMonotonic, true);
+    assert.deepEqual(cost.dataPoints.map((p) => [{ ...p.attributes }, p.value]), [
+      [attributes, 0.75],
+      [{ 'tenant.id': 'other' }, 1],
+    ]);
+    const usage = metrics['gen_ai.client.token.usage'];
+    assert.equal(usage.dataPoints.length, 1);
+    assert.equal(usage.dataPoints[0].value.sum, 300);
+    assert.equal(metrics['gateway.tokens.used'].dataPoints[0].value, 100);
+    assert.equal(metrics['gateway.tokens.used'].dataPoints[0].attributes['gen_ai.token.type'], 'input');
+  });
+
+  it('keeps a copy of the attributes a facade caller passes, not the caller\'s object', async () => {
+    const attributes = { 'tenant.id': 'acme' };
+    new OTELMetrics().incrementCounter('gateway.cost', 1, attributes);
+    attributes['tenant.id'] = 'changed';
+    assert.equal(Object.isFrozen(attributes), false);
+    assert.equal((await collected())['gateway.cost'].dataPoints[0].attributes['tenant.id'], 'acme');
+  });
+});
