@@ -22,7 +22,7 @@ import { isIgnored, pathOf, resolveOptions } from './options';
 import type { OtelMiddlewareOptions, ResolvedOptions } from './options';
 import { ATTR_TENANT_ID, KNOWN_HTTP_METHODS } from './semconv';
 import { TenantCardinalityCap, findTenant, withTenantBaggage } from './tenant';
-import { errorType as errorTypeOf, hookWriteHead, requestHostAttributes, traceparentOf } from './response';
+import { attachToResponse, errorType as errorTypeOf, requestHostAttributes, traceparentOf } from './response';
 import { kitMetricProducer, requestDurations } from './kit-metrics';
 export { STATE, endOnClose } from './response';
 
@@ -192,7 +192,9 @@ export class RequestTelemetry implements RequestOtel {
       ctx = withTenantBaggage(ctx, tenantId);
     }
     this.context = ctx.setValue(REQUEST, this);
-    hookWriteHead(res, this);
+    // The head hook names a recording span and sends the trace id of a sampled one; an
+    // unsampled request (most of them at low ratios) needs neither.
+    attachToResponse(res, this, recording);
   }
 
   get traceId(): string {

@@ -60,10 +60,11 @@ export interface OtelMiddlewareOptions<Req = unknown> {
    */
   captureHeaders?: { request?: readonly string[]; response?: readonly string[] };
   /**
-   * How the caller gets its trace id back.
-   * `serverTiming` appends `trace;desc=00-<trace-id>-<span-id>-<flags>` to `Server-Timing`
-   * (W3C Trace Context Level 2 draft); `traceresponse` also sets the earlier draft's
-   * `traceresponse` header with the same value, for older clients.
+   * How the caller gets its trace id back, for sampled requests (the trace an unsampled request
+   * would point at is never exported, and building the header is most of the kit's cost on an
+   * unsampled request). `serverTiming` appends `trace;desc=00-<trace-id>-<span-id>-01` to
+   * `Server-Timing` (W3C Trace Context Level 2 draft); `traceresponse` also sets the earlier
+   * draft's `traceresponse` header with the same value, for older clients.
    * @default { serverTiming: true, traceresponse: false }
    */
   traceResponse?: { serverTiming?: boolean; traceresponse?: boolean };

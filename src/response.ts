@@ -1,3 +1,4 @@
+import { TraceFlags } from '@opentelemetry/api';
 import type { Context, Span, SpanContext } from '@opentelemetry/api';
 import { ATTR_SERVER_ADDRESS, ATTR_SERVER_PORT } from '@opentelemetry/semantic-conventions';
 import type { ServerResponse } from 'node:http';
@@ -17,13 +18,15 @@ export function traceparentOf(ctx: Context, spanContext: SpanContext): string {
 }
 
 /**
- * Replaces `res.writeHead` for this response with a shared function (no closure per request)
+ * Keeps the request state on its response, for the shared listeners below, and when `hookHead`
+ * replaces `res.writeHead` for this response with a shared function (no closure per request)
  * that runs once, just before the head is written: the last moment the status and the route are
  * both known and headers can still change. `on-headers` (used by morgan and compression) works
  * the same way. The previous function is kept, so other wrappers still run.
  */
-export function hookWriteHead(res: ServerResponse, state: RequestTelemetry): void {
+export function attachToResponse(res: ServerResponse, state: RequestTelemetry, hookHead: boolean): void {
   (res as WithState)[STATE] = state;
+  if (!hookHead) return;
   state.prevWriteHead = res.writeHead;
   res.writeHead = writeHeadOnce as ServerResponse['writeHead'];
 }
@@ -34,8 +37,9 @@ function writeHeadOnce(this: WithState, statusCode: unknown): ServerResponse {
   try {
     state.finalize(typeof statusCode === 'number' ? statusCode : this.statusCode);
     const options = state.lifecycle.options;
-    if (options.serverTiming || options.traceresponse) {
-      const traceparent = traceparentOf(state.context, state.span.spanContext());
+    const spanContext = state.span.spanContext();
+    if ((options.serverTiming || options.traceresponse) && (spanContext.traceFlags & TraceFlags.SAMPLED) !== 0) {
+      const traceparent = traceparentOf(state.context, spanContext);
       if (options.serverTiming) appendServerTiming(this, `trace;desc=${traceparent}`);
       if (options.traceresponse) this.setHeader('traceresponse', traceparent);
     }

@@ -54,6 +54,17 @@ describe('otelMiddleware(): propagation', () => {
         assert.equal(span.parentSpanContext.isRemote, true);
       });
 
+      it('follows an unsampled caller: no span, no trace id sent back, the trace and its flag passed on', async () => {
+        const res = await request(app.url).get('/v1/call').query({ to: echo.url }).set('traceparent', traceparent('00')).set('x-tenant-id', 'acme').expect(200);
+        assert.equal(res.headers['server-timing'], undefined);
+        const downstream = res.body.downstream.headers;
+        assert.match(downstream.traceparent, new RegExp(`^00-${TRACE_ID}-[0-9a-f]{16}-00$`));
+        assert.notEqual(downstream.traceparent.split('-')[2], SPAN_ID);
+        assert.match(downstream.baggage, /tenant\.id=acme/);
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        assert.deepEqual(telemetry.getFinishedSpans(), []);
+      });
+
       for (const [name, header] of Object.entries(MALFORMED)) {
         it(`ignores a traceparent with ${name} and starts a fresh trace`, async () => {
           const res = await request(app.url).get('/v1/items/1').set('traceparent', header).set('tracestate', 'vendor=1').expect(200);
