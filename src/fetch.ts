@@ -59,11 +59,10 @@ export async function tracedFetch(input: string | URL | Request, init?: RequestI
 
   const span = kitInstruments().tracer.startSpan(method === '_OTHER' ? 'HTTP' : method, { kind: SpanKind.CLIENT, attributes });
   const ctx = trace.setSpan(context.active(), span);
-  // Copy, never mutate, the caller's headers: the same init may be reused for several calls.
-  const headers = new Headers(init?.headers ?? request?.headers);
+  const headers = outgoingHeaders(init?.headers ?? request?.headers);
   propagation.inject(ctx, headers, carrierSetter);
   try {
-    const response = await context.with(ctx, () => fetch(request ?? url, { ...init, headers }));
+    const response = await context.with(ctx, () => fetch(request ?? input, { ...init, headers }));
     span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, response.status);
     if (response.status >= 400) {
       span.setAttribute(ATTR_ERROR_TYPE, String(response.status));
@@ -78,6 +77,25 @@ export async function tracedFetch(input: string | URL | Request, init?: RequestI
   } finally {
     span.end();
   }
+}
+
+const PROPAGATION_HEADERS = new Set(['traceparent', 'tracestate', 'baggage']);
+
+/**
+ * A copy of the caller's headers to add ours to: the caller's are never mutated, since the same
+ * init may be reused for several calls. A plain object (or none) stays a plain object, which
+ * undici takes as is; building a `Headers` validates every entry, and fetch copies it again.
+ * Keys that ours replace are dropped whatever their case, as `Headers.set` would.
+ */
+function outgoingHeaders(given: HeadersInit | undefined): Headers | Record<string, string> {
+  if (given === undefined) return {};
+  if (given instanceof Headers || Array.isArray(given) || typeof given !== 'object') return new Headers(given);
+  const copy: Record<string, string> = {};
+  for (const key of Object.keys(given)) {
+    const value = (given as Record<string, string | undefined>)[key];
+    if (value !== undefined && !PROPAGATION_HEADERS.has(key.toLowerCase())) copy[key] = value;
+  }
+  return copy;
 }
 
 /** url.full without credentials, as semconv requires. */

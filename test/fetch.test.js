@@ -50,6 +50,17 @@ describe('tracedFetch()', () => {
     assert.equal(init.headers, headers);
   });
 
+  it('replaces a stale traceparent the caller passed, in any case, and keeps headers given as Headers or pairs', async () => {
+    const stale = `00-${'1'.repeat(32)}-${'2'.repeat(16)}-01`;
+    for (const headers of [{ TraceParent: stale, 'x-own': 'a' }, new Headers({ traceparent: stale, 'x-own': 'a' }), [['traceparent', stale], ['x-own', 'a']]]) {
+      telemetry.reset();
+      const body = await (await tracedFetch(`${echo.url}/x`, { headers })).json();
+      const [client] = clientSpans(telemetry.getFinishedSpans());
+      assert.equal(body.headers.traceparent, `00-${client.spanContext().traceId}-${client.spanContext().spanId}-03`);
+      assert.equal(body.headers['x-own'], 'a');
+    }
+  });
+
   it('marks 4xx and 5xx responses as errors and returns them untouched', async () => {
     const res = await tracedFetch(`${echo.url}/x?status=503`);
     assert.equal(res.status, 503);
