@@ -54,5 +54,31 @@ for (const [name, express] of [['Express 5', require('express')], ['Express 4', 
         assert.equal(res.body.route, template);
       });
     }
+
+    it('gives req.otel to every request of the middleware\'s app, lets an app assign its own, and a no-op elsewhere', async () => {
+      const traced = express();
+      traced.use(otelMiddleware({ ignore: ['/health'] }));
+      traced.get('/mine', (req, res) => {
+        req.otel = { mine: true };
+        res.json(req.otel);
+      });
+      traced.get('/health', (req, res) => res.json({ traceId: req.otel.traceId, tenantId: req.otel.tenantId ?? null }));
+      traced.get('/t', (req, res) => res.json({ traceId: req.otel.traceId }));
+      const plain = express(); // same Express, no middleware
+      plain.get('/p', (req, res) => res.json({ traceId: req.otel.traceId }));
+      const [a, b] = [await listen(traced), await listen(plain)];
+      try {
+        assert.deepEqual((await request(a.url).get('/mine').expect(200)).body, { mine: true });
+        assert.deepEqual((await request(a.url).get('/health').expect(200)).body, { traceId: '', tenantId: null });
+        const t = (await request(a.url).get('/t').expect(200)).body;
+        assert.match(t.traceId, /^[0-9a-f]{32}$/);
+        // The getter reads the state of this request, not of one before it.
+        assert.notEqual((await request(a.url).get('/t').expect(200)).body.traceId, t.traceId);
+        assert.deepEqual((await request(b.url).get('/p').expect(200)).body, { traceId: '' });
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    });
   });
 }
