@@ -3,7 +3,7 @@ import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import { IncomingMessage } from 'node:http';
 import type { ServerResponse } from 'node:http';
 import { IGNORED_REQUEST, Lifecycle, RequestTelemetry, STATE, endOnClose } from '../src/lifecycle';
-import type { RequestOtel } from '../src/lifecycle';
+import type { Framework, RequestOtel } from '../src/lifecycle';
 import type { OtelMiddlewareOptions } from '../src/options';
 import { expressRoute } from './express-route';
 
@@ -19,6 +19,9 @@ declare global {
 
 export type { OtelMiddlewareOptions, RequestOtel };
 export type ExpressOtelOptions = OtelMiddlewareOptions<Request>;
+
+// The trace id goes on the response as the request starts (see Framework.traceIdAt for why).
+const EXPRESS: Framework = { routeOf: expressRoute, traceIdAt: 'start' };
 
 // Marks a request prototype that has the `otel` getter.
 const HAS_OTEL_GETTER = Symbol('motadata.otel.getter');
@@ -60,7 +63,7 @@ function defineOtelGetter(req: Request): void {
  * @example app.use(otelMiddleware({ tenant: { header: 'x-tenant-id' }, ignore: ['/health'] }));
  */
 export function otelMiddleware(options?: ExpressOtelOptions): RequestHandler {
-  const lifecycle = new Lifecycle(options, expressRoute);
+  const lifecycle = new Lifecycle(options, EXPRESS);
   return function otelExpressMiddleware(req, res, next) {
     if (!(HAS_OTEL_GETTER in req)) defineOtelGetter(req);
     const state = lifecycle.start(req, res, req);

@@ -1,7 +1,7 @@
 import { context } from '@opentelemetry/api';
 import type { Context as KoaContext, Middleware } from 'koa';
 import { IGNORED_REQUEST, Lifecycle, endOnClose } from '../src/lifecycle';
-import type { RequestOtel } from '../src/lifecycle';
+import type { Framework, RequestOtel } from '../src/lifecycle';
 import type { OtelMiddlewareOptions } from '../src/options';
 
 export type { OtelMiddlewareOptions, RequestOtel };
@@ -14,13 +14,17 @@ function koaRoute(source: unknown): string | undefined {
   return typeof route === 'string' ? route : undefined;
 }
 
+// Koa's ctx.onerror removes every header set before an error response, so the trace id goes on
+// at writeHead, after it: a caller most wants the trace id of a 500.
+const KOA: Framework = { routeOf: koaRoute, traceIdAt: 'head' };
+
 /**
  * Koa (2 and 3) middleware: one SERVER span per request, named by the @koa/router template, with
  * the tenant, latency metric and `ctx.state.otel`. Register it first.
  * @example app.use(otelMiddleware({ tenant: { header: 'x-tenant-id' }, ignore: ['/health'] }));
  */
 export function otelMiddleware(options?: KoaOtelOptions): Middleware {
-  const lifecycle = new Lifecycle(options, koaRoute);
+  const lifecycle = new Lifecycle(options, KOA);
   return async function otelKoaMiddleware(ctx, next) {
     const state = lifecycle.start(ctx.req, ctx.res, ctx);
     if (state === undefined) {

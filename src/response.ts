@@ -36,18 +36,23 @@ function writeHeadOnce(this: WithState, statusCode: unknown): ServerResponse {
   this.writeHead = state.prevWriteHead!;
   try {
     state.finalize(typeof statusCode === 'number' ? statusCode : this.statusCode);
-    const options = state.lifecycle.options;
-    const spanContext = state.span.spanContext();
-    if ((options.serverTiming || options.traceresponse) && (spanContext.traceFlags & TraceFlags.SAMPLED) !== 0) {
-      const traceparent = traceparentOf(state.context, spanContext);
-      if (options.serverTiming) appendServerTiming(this, `trace;desc=${traceparent}`);
-      if (options.traceresponse) this.setHeader('traceresponse', traceparent);
-    }
+    sendTraceId(this, state);
   } catch {
     // Telemetry never breaks a response; the head is written either way.
   }
   // eslint-disable-next-line prefer-rest-params
   return (this.writeHead as (...args: unknown[]) => ServerResponse).apply(this, arguments as unknown as unknown[]);
+}
+
+/** Server-Timing (and `traceresponse` when asked) with the trace id of a sampled request. */
+export function sendTraceId(res: ServerResponse, state: RequestTelemetry): void {
+  const options = state.lifecycle.options;
+  const spanContext = state.span.spanContext();
+  if ((options.serverTiming || options.traceresponse) && (spanContext.traceFlags & TraceFlags.SAMPLED) !== 0) {
+    const traceparent = traceparentOf(state.context, spanContext);
+    if (options.serverTiming) appendServerTiming(res, `trace;desc=${traceparent}`);
+    if (options.traceresponse) res.setHeader('traceresponse', traceparent);
+  }
 }
 
 /** Adds a metric to Server-Timing, keeping whatever the app set. RFC: a comma-separated list. */

@@ -151,9 +151,18 @@ describe('otelMiddleware(): propagation', () => {
           assert.equal(returned.spanId, span.spanContext().spanId);
         });
 
-        it('appends to the Server-Timing the app sets', async () => {
+        it('keeps the Server-Timing metrics the app appends', async () => {
           const res = await request(app.url).get('/v1/timing').expect(200);
-          assert.match(res.headers['server-timing'], /^db;dur=5, trace;desc=00-/);
+          const metrics = res.headers['server-timing'].split(', ');
+          assert.equal(metrics.length, 2);
+          assert.ok(metrics.includes('db;dur=5'));
+          assert.equal(metrics.filter((m) => /^trace;desc=00-[0-9a-f]{32}-[0-9a-f]{16}-0[13]$/.test(m)).length, 1);
+        });
+
+        it(framework.name.startsWith('Koa') ? 'appends to a Server-Timing the app sets with ctx.set' : 'gives way to a Server-Timing the app sets with res.set (the kit sets its own at the start)', async () => {
+          const res = await request(app.url).get('/v1/timing-set').expect(200);
+          if (framework.name.startsWith('Koa')) assert.match(res.headers['server-timing'], /^db;dur=5, trace;desc=00-/);
+          else assert.equal(res.headers['server-timing'], 'db;dur=5');
         });
 
         it('is on error responses too', async () => {

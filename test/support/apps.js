@@ -31,6 +31,12 @@ const handlers = {
     return { status: Number(h.params.code) };
   },
   timing: (h) => {
+    // Appended, as an app adding its own metrics should: on Express the kit's is already there.
+    h.append('server-timing', 'db;dur=5');
+    h.set('x-response-id', 'r-1');
+    return { ok: true };
+  },
+  timingSet: (h) => {
     h.set('server-timing', 'db;dur=5');
     h.set('x-response-id', 'r-1');
     return { ok: true };
@@ -67,7 +73,7 @@ function expressApp(express, otel, options) {
   app.set('env', 'test');
   app.use(otel.otelMiddleware(options));
   const wrap = (fn) => (req, res, next) => {
-    const h = { otel: req.otel, params: req.params, query: req.query, status: (c) => res.status(c), set: (k, v) => res.set(k, v) };
+    const h = { otel: req.otel, params: req.params, query: req.query, status: (c) => res.status(c), set: (k, v) => res.set(k, v), append: (k, v) => res.append(k, v) };
     Promise.resolve()
       .then(() => fn(h))
       .then((body) => res.json(body), next);
@@ -78,6 +84,7 @@ function expressApp(express, otel, options) {
   app.get('/v1/bad-cost', wrap(handlers.badCost));
   app.get('/v1/status/:code', wrap(handlers.status));
   app.get('/v1/timing', wrap(handlers.timing));
+  app.get('/v1/timing-set', wrap(handlers.timingSet));
   app.get('/v1/work/:n', wrap(handlers.work));
   app.get('/v1/call', wrap(handlers.call));
   app.get('/v1/throw', wrap(boom));
@@ -100,7 +107,7 @@ function koaApp(Koa, otel, options) {
   app.use(otel.otelMiddleware(options));
   const router = new Router();
   const wrap = (fn) => async (ctx) => {
-    const h = { otel: ctx.state.otel, params: ctx.params, query: ctx.query, status: (c) => (ctx.status = c), set: (k, v) => ctx.set(k, v) };
+    const h = { otel: ctx.state.otel, params: ctx.params, query: ctx.query, status: (c) => (ctx.status = c), set: (k, v) => ctx.set(k, v), append: (k, v) => ctx.append(k, v) };
     const body = await fn(h);
     const status = ctx.status;
     ctx.body = body;
@@ -112,6 +119,7 @@ function koaApp(Koa, otel, options) {
   router.get('/v1/bad-cost', wrap(handlers.badCost));
   router.get('/v1/status/:code', wrap(handlers.status));
   router.get('/v1/timing', wrap(handlers.timing));
+  router.get('/v1/timing-set', wrap(handlers.timingSet));
   router.get('/v1/work/:n', wrap(handlers.work));
   router.get('/v1/call', wrap(handlers.call));
   router.get('/v1/throw', wrap(boom));
