@@ -6,7 +6,7 @@
 // JIT warm-up are left out. Writes bench/instructions.md.
 //
 //   npm run bench -- --instructions [--requests 1500] [--warmup-requests 3000] [--framework express|koa|all]
-//                                   [--only <substring of a variant's label>]
+//                                   [--only <substring of a variant's label>] [--route items|generate]
 const { spawn, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const http = require('node:http');
@@ -33,6 +33,14 @@ const VARIANTS = {
   ],
 };
 
+// Under callgrind a request takes ~50 times longer, so anything driven by the wall clock would
+// run ~50 times more often per request than under real load and swamp the count (a metric
+// export each second, span batches cut by the 5 s timer at 40 spans instead of by size at 512;
+// a run on a busy machine counted 926k instructions per Koa request instead of 427k). These
+// make every variant's export work per request what it is at full speed: spans leave in full
+// batches, and metrics (one export per second against thousands of requests) not in the window.
+const CLOCK_FREE = { OTEL_BSP_SCHEDULE_DELAY: '600000', METRIC_INTERVAL_MS: '600000' };
+
 function flag(args, name, fallback) {
   const i = args.indexOf(`--${name}`);
   return i === -1 ? fallback : args[i + 1];
@@ -47,8 +55,13 @@ function freePort() {
   });
 }
 
-/** `count` GET /v1/items/:id requests, `concurrency` at a time, over keep-alive sockets. */
-function load(port, count, concurrency = 10) {
+const GENERATE_BODY = JSON.stringify({ prompt: 'write a haiku about tail latency' });
+
+/**
+ * `count` requests, `concurrency` at a time, over keep-alive sockets: GET /v1/items/:id, or
+ * POST /v1/generate (one recordCost in the kit) with `route` 'generate'.
+ */
+function load(port, count, route = 'items', concurrency = 10) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   let sent = 0;
   let done = 0;
@@ -56,23 +69,28 @@ function load(port, count, concurrency = 10) {
     const next = () => {
       if (sent >= count) return;
       const i = sent++;
-      const req = http.get({ host: '127.0.0.1', port, path: `/v1/items/${i % 1000}`, agent, headers: { 'x-tenant-id': `tenant-${i % 10}` } }, (res) => {
+      const generate = route === 'generate';
+      const headers = { 'x-tenant-id': `tenant-${i % 10}` };
+      if (generate) Object.assign(headers, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(GENERATE_BODY) });
+      const options = { host: '127.0.0.1', port, method: generate ? 'POST' : 'GET', path: generate ? '/v1/generate' : `/v1/items/${i % 1000}`, agent, headers };
+      const req = http.request(options, (res) => {
         if (res.statusCode !== 200) reject(new Error(`status ${res.statusCode}`));
         res.resume();
         res.on('end', () => (++done === count ? (agent.destroy(), resolve()) : next()));
       });
       req.on('error', reject);
+      req.end(generate ? GENERATE_BODY : undefined);
     };
     for (let k = 0; k < concurrency; k++) next();
   });
 }
 
-async function measure(file, env, requests, sinkUrl, warmup) {
+async function measure(file, env, requests, sinkUrl, warmup, route) {
   const port = await freePort();
   const out = path.join(os.tmpdir(), `motadata-callgrind-${process.pid}-${port}.out`);
   const child = spawn('valgrind', ['--tool=callgrind', `--callgrind-out-file=${out}`, process.execPath, path.join(SERVERS, file)], {
     cwd: ROOT,
-    env: { ...process.env, ...env, NODE_ENV: 'production', PORT: String(port), OTLP_ENDPOINT: sinkUrl },
+    env: { ...process.env, ...env, ...CLOCK_FREE, NODE_ENV: 'production', PORT: String(port), OTLP_ENDPOINT: sinkUrl },
     stdio: ['ignore', 'pipe', 'ignore'],
   });
   try {
@@ -83,9 +101,9 @@ async function measure(file, env, requests, sinkUrl, warmup) {
     });
     // Warm-up long enough for V8 to optimise the per-request functions (a few hundred requests
     // leave much of it in the interpreter and baseline tiers, which inflates every count).
-    await load(port, warmup);
+    await load(port, warmup, route);
     execFileSync('callgrind_control', ['--zero', String(child.pid)], { stdio: 'ignore' });
-    await load(port, requests);
+    await load(port, requests, route);
     execFileSync('callgrind_control', ['--dump', String(child.pid)], { stdio: 'ignore' });
   } finally {
     child.kill('SIGKILL');
@@ -107,6 +125,8 @@ async function main(args) {
   const framework = flag(args, 'framework', 'all');
   const warmup = Number(flag(args, 'warmup-requests', 3000));
   const only = flag(args, 'only', undefined);
+  const route = flag(args, 'route', 'items');
+  if (route !== 'items' && route !== 'generate') throw new Error(`--route must be items or generate, got ${route}`);
   const sinkPort = await freePort();
   const sink = spawn(process.execPath, [path.join(__dirname, 'sink.js')], { env: { ...process.env, PORT: String(sinkPort) }, stdio: 'ignore' });
   const lines = [
@@ -125,7 +145,7 @@ async function main(args) {
       const rows = [];
       for (const [label, file, env] of variants) {
         if (only !== undefined && !label.includes(only) && rows.length > 0) continue;
-        const perRequest = await measure(file, env, requests, `http://127.0.0.1:${sinkPort}`, warmup);
+        const perRequest = await measure(file, env, requests, `http://127.0.0.1:${sinkPort}`, warmup, route);
         rows.push({ label, perRequest });
         console.log(`${label.padEnd(40)} ${Math.round(perRequest).toLocaleString('en-US').padStart(12)} instructions/request`);
       }
@@ -144,7 +164,7 @@ async function main(args) {
   } finally {
     sink.kill();
   }
-  if (only !== undefined) return;
+  if (only !== undefined || route !== 'items') return; // the report is the items route's
   fs.writeFileSync(path.join(__dirname, 'instructions.md'), lines.join('\n'));
   console.log('wrote bench/instructions.md');
 }

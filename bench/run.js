@@ -29,7 +29,7 @@ const HELP = `Usage: npm run bench -- [options]
   --soak                    soak mode: Express + kit with the OTLP sink stopped
   --soak-seconds S          soak length (default 120)
   --soak-interval S         RSS sample interval during the soak (default 20)
-  --soak-compare-seconds S  throughput window with the sink up, for the ratio (default 20)
+  --soak-compare-seconds S  longest sink-up window after each sink-down one, for the ratio (default 20)
   --instructions            instructions per request under valgrind's callgrind instead of wrk
                             (repeatable on a busy machine; writes bench/instructions.md;
                             takes --requests N, default 1500, and --framework)`;

@@ -1,5 +1,6 @@
 import { context, diag, metrics, propagation, trace } from '@opentelemetry/api';
 import { logs } from '@opentelemetry/api-logs';
+import { getNumberFromEnv } from '@opentelemetry/core';
 import { OTLPLogExporter as OTLPLogExporterJson } from '@opentelemetry/exporter-logs-otlp-http';
 import { OTLPLogExporter as OTLPLogExporterProto } from '@opentelemetry/exporter-logs-otlp-proto';
 import { OTLPMetricExporter as OTLPMetricExporterJson } from '@opentelemetry/exporter-metrics-otlp-http';
@@ -36,7 +37,7 @@ import {
   SimpleSpanProcessor,
   TraceIdRatioBasedSampler,
 } from '@opentelemetry/sdk-trace-base';
-import type { ReadableSpan, Sampler, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { BufferConfig, ReadableSpan, Sampler, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { createPropagator } from './propagation';
 import { resolveTelemetryOptions } from './telemetry-options';
@@ -201,7 +202,7 @@ export function initTelemetry(options: TelemetryOptions = {}): Telemetry {
       return logMemory.getFinishedLogRecords();
     },
     addSpanExporter(exporter) {
-      spanProcessor.add(new BatchSpanProcessor(exporter));
+      spanProcessor.add(new BatchSpanProcessor(exporter, batchConfigFromEnv()));
     },
     async forceFlush() {
       await Promise.all([spanProcessor.forceFlush(), ...readers.map((r) => r.forceFlush())]);
@@ -237,6 +238,24 @@ function otlpConfig(url: string, headers: Record<string, string> | undefined): {
   return headers === undefined ? { url } : { url, headers };
 }
 
+/**
+ * The OTEL_BSP_* settings. The SDK 2.x BatchSpanProcessor no longer reads them itself (NodeSDK
+ * does, for the processors it builds; the kit builds its own), so they are read here. Unset or
+ * unreadable ones (the SDK warns) keep the SDK's defaults.
+ */
+export function batchConfigFromEnv(): BufferConfig {
+  const config: BufferConfig = {};
+  const maxQueueSize = getNumberFromEnv('OTEL_BSP_MAX_QUEUE_SIZE');
+  const maxExportBatchSize = getNumberFromEnv('OTEL_BSP_MAX_EXPORT_BATCH_SIZE');
+  const scheduledDelayMillis = getNumberFromEnv('OTEL_BSP_SCHEDULE_DELAY');
+  const exportTimeoutMillis = getNumberFromEnv('OTEL_BSP_EXPORT_TIMEOUT');
+  if (maxQueueSize !== undefined) config.maxQueueSize = maxQueueSize;
+  if (maxExportBatchSize !== undefined) config.maxExportBatchSize = maxExportBatchSize;
+  if (scheduledDelayMillis !== undefined) config.scheduledDelayMillis = scheduledDelayMillis;
+  if (exportTimeoutMillis !== undefined) config.exportTimeoutMillis = exportTimeoutMillis;
+  return config;
+}
+
 function spanProcessorsFor(name: string, resolved: ResolvedTelemetryOptions, memory: InMemorySpanExporter | undefined): SpanProcessor[] {
   const { url, protocol, headers } = resolved.traces;
   switch (name) {
@@ -246,13 +265,13 @@ function spanProcessorsFor(name: string, resolved: ResolvedTelemetryOptions, mem
     case 'console':
       return [new SimpleSpanProcessor(new ConsoleSpanExporter())];
     case 'zipkin':
-      return [new BatchSpanProcessor(new ZipkinExporter({ url }))];
+      return [new BatchSpanProcessor(new ZipkinExporter({ url }), batchConfigFromEnv())];
     case 'otlp':
     case 'jaeger': {
       const config = otlpConfig(url, headers);
       // Batched: export runs off the request path, and the queue is bounded (2048 spans by
       // default, OTEL_BSP_MAX_QUEUE_SIZE), so a dead collector costs dropped spans, not memory.
-      return [new BatchSpanProcessor(protocol === 'http/json' ? new OTLPTraceExporterJson(config) : new OTLPTraceExporterProto(config))];
+      return [new BatchSpanProcessor(protocol === 'http/json' ? new OTLPTraceExporterJson(config) : new OTLPTraceExporterProto(config), batchConfigFromEnv())];
     }
     default:
       return [];

@@ -97,6 +97,31 @@ describe('initTelemetry()', () => {
       });
     });
 
+    it('batches spans by OTEL_BSP_MAX_EXPORT_BATCH_SIZE and OTEL_BSP_SCHEDULE_DELAY', async () => {
+      const { startOtlpReceiver } = require('./support/otlp-receiver');
+      const receiver = await startOtlpReceiver();
+      const exports = [];
+      receiver.server.on('request', (req) => req.url === '/v1/traces' && exports.push(Date.now()));
+      try {
+        await withEnv({ OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '2', OTEL_BSP_SCHEDULE_DELAY: '60000' }, async () => {
+          const telemetry = initTelemetry({ serviceName: 'bsp', traces: { exporter: 'otlp', protocol: 'http/json', endpoint: receiver.url }, metrics: { exporter: 'none' }, logs: { exporter: 'none' } });
+          try {
+            const tracer = trace.getTracer('t');
+            for (let i = 0; i < 4; i++) tracer.startSpan(`s${i}`).end();
+            // Two full batches leave at once; with the SDK's defaults (512, 5 s) nothing would yet.
+            const deadline = Date.now() + 3000;
+            while (receiver.spans.length < 4 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+            assert.equal(receiver.spans.length, 4);
+            assert.equal(exports.length, 2);
+          } finally {
+            await telemetry.shutdown();
+          }
+        });
+      } finally {
+        await receiver.close();
+      }
+    });
+
     it('samples by OTEL_TRACES_SAMPLER unless sampleRatio is given', async () => {
       await withEnv({ OTEL_TRACES_SAMPLER: 'always_off' }, async () => {
         let telemetry = initTelemetry(memory);

@@ -10,7 +10,7 @@ function startKit(serviceName) {
   return initTelemetry({
     serviceName,
     traces: { ...otlp, sampleRatio: env.sampleRatio },
-    metrics: { ...otlp, intervalMillis: 1000 },
+    metrics: { ...otlp, intervalMillis: env.metricIntervalMs },
     logs: otlp,
     instrumentHttp: false,
   });

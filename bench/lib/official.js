@@ -27,9 +27,9 @@ function startOfficial(serviceName, instrumentations) {
   const sdk = new NodeSDK({
     serviceName,
     sampler: new AlwaysOnSampler(),
-    spanProcessors: [new BatchSpanProcessor(new Trace({ url: `${base}/v1/traces` }))],
+    spanProcessors: [new BatchSpanProcessor(new Trace({ url: `${base}/v1/traces` }), { scheduledDelayMillis: Number(process.env.OTEL_BSP_SCHEDULE_DELAY || 5000) })],
     // The timeout may not exceed the interval; the kit uses min(30 s, interval) as well.
-    metricReaders: [new PeriodicExportingMetricReader({ exporter: new Metric({ url: `${base}/v1/metrics` }), exportIntervalMillis: 1000, exportTimeoutMillis: 1000 })],
+    metricReaders: [new PeriodicExportingMetricReader({ exporter: new Metric({ url: `${base}/v1/metrics` }), exportIntervalMillis: env.metricIntervalMs, exportTimeoutMillis: Math.min(30000, env.metricIntervalMs) })],
     logRecordProcessors: [new BatchLogRecordProcessor(new Log({ url: `${base}/v1/logs` }))],
     instrumentations,
   });

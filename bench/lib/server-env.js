@@ -10,6 +10,8 @@ const env = {
   // Base URL of the bare upstream service the proxy route calls.
   upstreamUrl: process.env.UPSTREAM_URL || 'http://127.0.0.1:4000',
   sampleRatio: process.env.SAMPLE_RATIO === undefined ? 1 : Number(process.env.SAMPLE_RATIO),
+  // Metric export interval, the same for kit and official variants (--instructions lengthens it).
+  metricIntervalMs: Number(process.env.METRIC_INTERVAL_MS || 1000),
 };
 
 // One LLM call's cost, recorded once per POST /v1/generate in the kit (and mirrored by hand in
