@@ -161,7 +161,8 @@ export class RequestTelemetry implements RequestOtel {
       this.span = rpc.span;
       ctx = incoming = active;
     } else {
-      const extracted = propagation.extract(ROOT_CONTEXT, req.headers);
+      const headers = req.headers;
+      const extracted = hasPropagationHeader(headers) ? propagation.extract(ROOT_CONTEXT, headers) : ROOT_CONTEXT;
       const trusted = isTrusted(options.trustIncoming, source);
       let links: Link[] | undefined;
       if (trusted) incoming = extracted;
@@ -309,6 +310,13 @@ export class RequestTelemetry implements RequestOtel {
     }
     if (this.rpc === undefined) this.span.end();
   }
+}
+
+/** Whether any header the global propagator reads is present: most requests at the edge have none. */
+function hasPropagationHeader(headers: IncomingMessage['headers']): boolean {
+  const fields = propagation.fields();
+  for (let i = 0; i < fields.length; i++) if (headers[fields[i]!] !== undefined) return true;
+  return false;
 }
 
 function isTrusted(trustIncoming: ResolvedOptions['trustIncoming'], source: unknown): boolean {
