@@ -1,8 +1,9 @@
-import { context } from '@opentelemetry/api';
+import { context } from '../src/bound';
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import { IncomingMessage } from 'node:http';
 import type { ServerResponse } from 'node:http';
-import { IGNORED_REQUEST, Lifecycle, RequestTelemetry, STATE, endOnClose } from '../src/lifecycle';
+import { IGNORED_REQUEST, Lifecycle, RequestTelemetry } from '../src/lifecycle';
+import { STATE, endOnClose } from '../src/response';
 import type { Framework, RequestOtel } from '../src/lifecycle';
 import type { OtelMiddlewareOptions } from '../src/options';
 import { expressRoute } from './express-route';

@@ -1,6 +1,7 @@
-import { context } from '@opentelemetry/api';
+import { context } from '../src/bound';
 import type { Context as KoaContext, Middleware } from 'koa';
-import { IGNORED_REQUEST, Lifecycle, endOnClose } from '../src/lifecycle';
+import { IGNORED_REQUEST, Lifecycle } from '../src/lifecycle';
+import { endOnClose } from '../src/response';
 import type { Framework, RequestOtel } from '../src/lifecycle';
 import type { OtelMiddlewareOptions } from '../src/options';
 

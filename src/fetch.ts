@@ -1,4 +1,4 @@
-import { SpanKind, SpanStatusCode, context, propagation, trace } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { Attributes, TextMapSetter } from '@opentelemetry/api';
 import {
   ATTR_ERROR_TYPE,
@@ -8,7 +8,10 @@ import {
   ATTR_SERVER_ADDRESS,
   ATTR_SERVER_PORT,
   ATTR_URL_FULL,
-} from '@opentelemetry/semantic-conventions';
+  context,
+  propagation,
+  trace,
+} from './bound';
 import { kitInstruments } from './instruments';
 import { KNOWN_HTTP_METHODS } from './semconv';
 

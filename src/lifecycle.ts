@@ -1,4 +1,4 @@
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, createContextKey, diag, propagation, trace } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, createContextKey, diag } from '@opentelemetry/api';
 import type { Attributes, Context, Link, Span } from '@opentelemetry/api';
 import { RPCType, getRPCMetadata } from '@opentelemetry/core';
 import type { RPCMetadata } from '@opentelemetry/core';
@@ -12,7 +12,11 @@ import {
   ATTR_URL_PATH,
   ATTR_URL_SCHEME,
   ATTR_USER_AGENT_ORIGINAL,
-} from '@opentelemetry/semantic-conventions';
+  ROOT_CONTEXT,
+  context,
+  propagation,
+  trace,
+} from './bound';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { recordCost } from './cost';
 import type { LlmCost } from './cost';

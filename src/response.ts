@@ -1,6 +1,6 @@
 import { TraceFlags } from '@opentelemetry/api';
 import type { Context, Span, SpanContext } from '@opentelemetry/api';
-import { ATTR_SERVER_ADDRESS, ATTR_SERVER_PORT } from '@opentelemetry/semantic-conventions';
+import { ATTR_SERVER_ADDRESS, ATTR_SERVER_PORT } from './bound';
 import type { ServerResponse } from 'node:http';
 import type { RequestTelemetry } from './lifecycle';
 import { wireTraceFlags } from './propagation';

@@ -1,4 +1,5 @@
-import { diag, propagation } from '@opentelemetry/api';
+import { diag } from '@opentelemetry/api';
+import { propagation } from './bound';
 import type { Context } from '@opentelemetry/api';
 import type { IncomingMessage } from 'node:http';
 import type { ResolvedOptions } from './options';
