@@ -28,7 +28,6 @@ import { ATTR_TENANT_ID, KNOWN_HTTP_METHODS } from './semconv';
 import { TenantCardinalityCap, findTenant, withTenantBaggage } from './tenant';
 import { attachToResponse, errorType as errorTypeOf, requestHostAttributes, sendTraceId, traceparentOf } from './response';
 import { kitMetricProducer, requestDurations } from './kit-metrics';
-export { STATE, endOnClose } from './response';
 
 const log = diag.createComponentLogger({ namespace: '@motadata/otel/middleware' });
 const SERVER_SPAN = Object.freeze({ kind: SpanKind.SERVER });
