@@ -1,4 +1,4 @@
-import { SpanKind, SpanStatusCode, createContextKey, diag } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, diag } from '@opentelemetry/api';
 import type { Attributes, Context, Link, Span } from '@opentelemetry/api';
 import { RPCType, getRPCMetadata } from '@opentelemetry/core';
 import type { RPCMetadata } from '@opentelemetry/core';
@@ -25,7 +25,8 @@ import type { KitInstruments } from './instruments';
 import { isIgnored, pathOf, resolveOptions } from './options';
 import type { OtelMiddlewareOptions, ResolvedOptions } from './options';
 import { ATTR_TENANT_ID, KNOWN_HTTP_METHODS } from './semconv';
-import { TenantCardinalityCap, findTenant, withTenantBaggage } from './tenant';
+import { TenantCardinalityCap, findTenant } from './tenant';
+import { REQUEST_KEY, RequestContext } from './request-context';
 import { attachToResponse, errorType as errorTypeOf, requestHostAttributes, sendTraceId, traceparentOf } from './response';
 import { kitMetricProducer, requestDurations } from './kit-metrics';
 
@@ -33,15 +34,12 @@ const log = diag.createComponentLogger({ namespace: '@motadata/otel/middleware' 
 const SERVER_SPAN = Object.freeze({ kind: SpanKind.SERVER });
 const REJECTED_INVALID = Object.freeze({ reason: 'invalid' });
 
-// The request a context belongs to, for code deep in a handler (component helpers, loggers).
-const REQUEST = createContextKey('motadata.otel.request');
-
 /**
  * The telemetry of the HTTP request being handled in `ctx` (by default the active context), or
  * undefined outside a request handled by `otelMiddleware()`.
  */
 export function currentRequest(ctx: Context = context.active()): RequestOtel | undefined {
-  return ctx.getValue(REQUEST) as RequestOtel | undefined;
+  return ctx.getValue(REQUEST_KEY) as RequestOtel | undefined;
 }
 
 
@@ -155,14 +153,17 @@ export class RequestTelemetry implements RequestOtel {
 
     const active = context.active();
     const rpc = getRPCMetadata(active);
-    let ctx: Context;
+    // The context the request arrived with (the caller's, when trusted), and the span the kit
+    // adds over it: none when instrumentation-http's span is already in `active`.
+    let parent: Context;
+    let ownSpan: Span | undefined;
     let incoming: Context | undefined;
     if (rpc?.type === RPCType.HTTP && rpc.span !== undefined) {
       // instrumentation-http already opened this request's SERVER span: enrich it, never open a
       // second one (as @fastify/otel does).
       this.rpc = rpc;
       this.span = rpc.span;
-      ctx = incoming = active;
+      parent = incoming = active;
     } else {
       const headers = req.headers;
       const extracted = hasPropagationHeader(headers) ? propagation.extract(ROOT_CONTEXT, headers) : ROOT_CONTEXT;
@@ -179,7 +180,8 @@ export class RequestTelemetry implements RequestOtel {
         links === undefined ? SERVER_SPAN : { kind: SpanKind.SERVER, links },
         trusted ? extracted : ROOT_CONTEXT,
       );
-      ctx = trace.setSpan(trusted ? extracted : ROOT_CONTEXT, this.span);
+      parent = trusted ? extracted : ROOT_CONTEXT;
+      ownSpan = this.span;
     }
 
     const span = this.span;
@@ -212,9 +214,8 @@ export class RequestTelemetry implements RequestOtel {
     if (tenantId !== undefined) {
       this.metricTenant = lifecycle.tenantCap.metricValue(tenantId);
       if (recording) span.setAttribute(ATTR_TENANT_ID, tenantId);
-      ctx = withTenantBaggage(ctx, tenantId);
     }
-    this.context = ctx.setValue(REQUEST, this);
+    this.context = new RequestContext(parent, ownSpan, this, tenantId);
     // The head hook finalizes a span instrumentation-http owns (it ends the span on 'finish')
     // and sends the trace id of a sampled request where the framework wants it there. A span of
     // the kit's own is finalized when the response closes; an unsampled request (most of them at

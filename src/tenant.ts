@@ -58,11 +58,3 @@ export class TenantCardinalityCap {
     return tenantId;
   }
 }
-
-/** The context with `tenant.id` in its baggage, so outgoing calls carry it downstream. */
-export function withTenantBaggage(ctx: Context, tenantId: string): Context {
-  const current = propagation.getBaggage(ctx);
-  if (current?.getEntry(ATTR_TENANT_ID)?.value === tenantId) return ctx;
-  const baggage = (current ?? propagation.createBaggage()).setEntry(ATTR_TENANT_ID, { value: tenantId });
-  return propagation.setBaggage(ctx, baggage);
-}
