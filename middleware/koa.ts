@@ -1,6 +1,6 @@
 import { context } from '../src/bound';
-import type { Context as KoaContext, Middleware } from 'koa';
-import { IGNORED_REQUEST, Lifecycle } from '../src/lifecycle';
+import type { Context as KoaContext, Middleware, Next } from 'koa';
+import { IGNORED_REQUEST, Lifecycle, RequestTelemetry, currentRequest } from '../src/lifecycle';
 import { endOnClose } from '../src/response';
 import type { Framework, RequestOtel } from '../src/lifecycle';
 import type { OtelMiddlewareOptions } from '../src/options';
@@ -26,7 +26,7 @@ const KOA: Framework = { routeOf: koaRoute, traceIdAt: 'head' };
  */
 export function otelMiddleware(options?: KoaOtelOptions): Middleware {
   const lifecycle = new Lifecycle(options, KOA);
-  return async function otelKoaMiddleware(ctx, next) {
+  return function otelKoaMiddleware(ctx, next) {
     const state = lifecycle.start(ctx.req, ctx.res, ctx);
     if (state === undefined) {
       ctx.state.otel = IGNORED_REQUEST;
@@ -35,12 +35,27 @@ export function otelMiddleware(options?: KoaOtelOptions): Middleware {
     ctx.state.otel = state;
     // The span ends when the response closes, after Koa has written it (or its error response).
     ctx.res.on('close', endOnClose);
-    try {
-      return await context.with(state.context, next);
-    } catch (err) {
-      // The status Koa's ctx.onerror will send decides whether this is a server error.
-      state.recordError(err);
-      throw err;
-    }
+    return context.with(state.context, runDownstream, undefined, next);
   };
+}
+
+// Not an async function with try/await: with AsyncLocalStorage on, every promise runs Node's
+// promise hooks, and the async wrapper made two more promises per request (its own and the
+// await's). Measured, the difference is within the instruction counter's spread (−2.7k and
+// +0.5k in two A/B runs on ~330k); it is kept for the promises it does not make. The rejection
+// handler is one shared function: it runs in the request's context (`.then` is called inside
+// it), which tells it the request.
+function runDownstream(next: Next): Promise<unknown> {
+  try {
+    return next().then(undefined, recordRejection);
+  } catch (err) {
+    return recordRejection(err);
+  }
+}
+
+/** The status Koa's ctx.onerror will send decides whether the error is a server error. */
+function recordRejection(err: unknown): never {
+  const state = currentRequest();
+  if (state instanceof RequestTelemetry) state.recordError(err);
+  throw err;
 }

@@ -111,13 +111,16 @@ export class Lifecycle {
    */
   start(req: IncomingMessage, res: ServerResponse, source: unknown): RequestTelemetry | undefined {
     const options = this.options;
-    const path = pathOf(req);
-    try {
-      if (isIgnored(options, path, source)) return undefined;
-    } catch (err) {
-      log.warn('an ignore predicate threw; the request is traced', err);
+    // Most apps ignore nothing (or only a health check): with no matcher the path is not even
+    // cut out of the URL, and an unsampled request never needs it.
+    if (options.ignoresAny) {
+      try {
+        if (isIgnored(options, pathOf(req), source)) return undefined;
+      } catch (err) {
+        log.warn('an ignore predicate threw; the request is traced', err);
+      }
     }
-    return new RequestTelemetry(this, kitInstruments(), req, res, source, path);
+    return new RequestTelemetry(this, kitInstruments(), req, res, source);
   }
 }
 
@@ -145,7 +148,6 @@ export class RequestTelemetry implements RequestOtel {
     req: IncomingMessage,
     /** @internal */ readonly res: ServerResponse,
     /** @internal */ readonly source: unknown,
-    path: string,
   ) {
     const options = lifecycle.options;
     const rawMethod = req.method ?? 'GET';
@@ -189,7 +191,7 @@ export class RequestTelemetry implements RequestOtel {
     if (recording) {
       if (this.rpc === undefined) {
         span.setAttribute(ATTR_HTTP_REQUEST_METHOD, this.method);
-        span.setAttribute(ATTR_URL_PATH, path);
+        span.setAttribute(ATTR_URL_PATH, pathOf(req));
         span.setAttribute(ATTR_URL_SCHEME, (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http');
         if (this.method === '_OTHER') span.setAttribute(ATTR_HTTP_REQUEST_METHOD_ORIGINAL, rawMethod);
         requestHostAttributes(span, req.headers.host);

@@ -72,6 +72,8 @@ export interface OtelMiddlewareOptions<Req = unknown> {
 
 /** Options after validation: what the request lifecycle reads. */
 export interface ResolvedOptions {
+  /** Whether any `ignore` matcher is set: without one a request's path is not even read. */
+  readonly ignoresAny: boolean;
   readonly ignorePaths: ReadonlySet<string>;
   readonly ignorePatterns: readonly RegExp[];
   readonly ignorePredicates: readonly ((req: unknown) => boolean)[];
@@ -159,6 +161,7 @@ export function resolveOptions<Req>(options: OtelMiddlewareOptions<Req> = {}): R
   if (typeof traceresponse !== 'boolean') fail('traceResponse.traceresponse', 'a boolean', traceresponse);
 
   return {
+    ignoresAny: ignorePaths.size + ignorePatterns.length + ignorePredicates.length > 0,
     ignorePaths,
     ignorePatterns,
     ignorePredicates,
