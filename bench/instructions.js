@@ -26,6 +26,7 @@ const VARIANTS = {
     ['Express 5 + kit, sampleRatio 0.01', 'express-kit.js', { SAMPLE_RATIO: '0.01' }],
     ['Express 5 + official (http only)', 'express-official-http.js', {}],
     ['Express 5 + official (http + express)', 'express-official.js', {}],
+    ['Express 5 + OTel context only (no SDK)', 'express-context.js', {}],
   ],
   koa: [
     ['bare Koa 3', 'koa-bare.js', {}],
@@ -33,6 +34,7 @@ const VARIANTS = {
     ['Koa 3 + kit, sampleRatio 0.01', 'koa-kit.js', { SAMPLE_RATIO: '0.01' }],
     ['Koa 3 + official (http only)', 'koa-official-http.js', {}],
     ['Koa 3 + official (http + koa)', 'koa-official.js', {}],
+    ['Koa 3 + OTel context only (no SDK)', 'koa-context.js', {}],
   ],
 };
 
@@ -202,8 +204,12 @@ async function main(args) {
         lines.push(`| ${r.label} | ${format(r.perRequest)} | ${(bare / r.perRequest).toFixed(2)}× | ${r === rows[0] ? '—' : `+${format(r.perRequest - bare)}`} | ${format(r.othersPerRequest)} |`);
       }
       lines.push('');
-      for (const r of rows.slice(3)) lines.push(`- kit / ${r.label.replace(/^(Express 5|Koa 3) \+ /, '')}: **${(r.perRequest / kit).toFixed(2)}×** (the official route runs ${(r.perRequest / kit).toFixed(2)} times the kit's instructions per request)`);
-      lines.push(`- kit with sampleRatio 0.01: ${(bare / byLabel[rows[2].label]).toFixed(2)}× bare`, '');
+      for (const r of rows.slice(3, 5)) lines.push(`- kit / ${r.label.replace(/^(Express 5|Koa 3) \+ /, '')}: **${(r.perRequest / kit).toFixed(2)}×** (the official route runs ${(r.perRequest / kit).toFixed(2)} times the kit's instructions per request)`);
+      lines.push(`- kit with sampleRatio 0.01: ${(bare / byLabel[rows[2].label]).toFixed(2)}× bare`);
+      if (rows[5] !== undefined) {
+        lines.push(`- OTel context alone (AsyncLocalStorage and one \`context.with\` per request, no SDK): ${(bare / rows[5].perRequest).toFixed(2)}× bare, +${format(rows[5].perRequest - bare)} per request. Any setup that runs handlers with an active span pays this on Node 20 (async_hooks' promise hooks on every promise); it is ${Math.round((100 * (rows[5].perRequest - bare)) / (byLabel[rows[2].label] - bare))}% of what the kit adds to an unsampled request.`);
+      }
+      lines.push('');
       if (byLabel[rows[2].label] > kit) {
         lines.push(`⚠ The sampleRatio 0.01 variant counted more than the fully sampled one, which does strictly more work: in this run the run-to-run spread (GC and JIT timing) was larger than the difference, so read these ${name} rows as ±10%.`, '');
       }
