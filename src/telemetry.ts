@@ -285,14 +285,23 @@ function buildSampler(choice: SamplerChoice): Sampler {
     case 'always_off':
       return new AlwaysOffSampler();
     case 'traceidratio':
-      return new TraceIdRatioBasedSampler(choice.ratio);
+      return ratioSampler(choice.ratio);
     case 'parentbased_always_on':
       return new ParentBasedSampler({ root: new AlwaysOnSampler() });
     case 'parentbased_always_off':
       return new ParentBasedSampler({ root: new AlwaysOffSampler() });
     case 'parentbased_traceidratio':
-      return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(choice.ratio) });
+      return new ParentBasedSampler({ root: ratioSampler(choice.ratio) });
   }
+}
+
+// The ends of the range are the constant samplers, which decide the same: the SDK's ratio
+// sampler would still match every new trace id against a regexp and fold it into 32 bits
+// (~2k instructions per request under callgrind, 1% of a sampled Koa request).
+function ratioSampler(ratio: number): Sampler {
+  if (ratio >= 1) return new AlwaysOnSampler();
+  if (ratio <= 0) return new AlwaysOffSampler();
+  return new TraceIdRatioBasedSampler(ratio);
 }
 
 /** defaults < detected (OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME, host, process) < explicit options. */
