@@ -27,6 +27,7 @@ const VARIANTS = {
     ['Express 5 + official (http only)', 'express-official-http.js', {}],
     ['Express 5 + official (http + express)', 'express-official.js', {}],
     ['Express 5 + OTel context only (no SDK)', 'express-context.js', {}],
+    ['Express 5 + one SDK span by hand (no kit)', 'express-span.js', {}],
   ],
   koa: [
     ['bare Koa 3', 'koa-bare.js', {}],
@@ -35,6 +36,7 @@ const VARIANTS = {
     ['Koa 3 + official (http only)', 'koa-official-http.js', {}],
     ['Koa 3 + official (http + koa)', 'koa-official.js', {}],
     ['Koa 3 + OTel context only (no SDK)', 'koa-context.js', {}],
+    ['Koa 3 + one SDK span by hand (no kit)', 'koa-span.js', {}],
   ],
 };
 
@@ -208,6 +210,9 @@ async function main(args) {
       lines.push(`- kit with sampleRatio 0.01: ${(bare / byLabel[rows[2].label]).toFixed(2)}× bare`);
       if (rows[5] !== undefined) {
         lines.push(`- OTel context alone (AsyncLocalStorage and one \`context.with\` per request, no SDK): ${(bare / rows[5].perRequest).toFixed(2)}× bare, +${format(rows[5].perRequest - bare)} per request. Any setup that runs handlers with an active span pays this on Node 20 (async_hooks' promise hooks on every promise); it is ${Math.round((100 * (rows[5].perRequest - bare)) / (byLabel[rows[2].label] - bare))}% of what the kit adds to an unsampled request.`);
+      }
+      if (rows[6] !== undefined) {
+        lines.push(`- One SERVER span by hand on the plain SDK (the official variants' SDK set-up, no instrumentation; the kit's span attributes; \`bench/lib/span-only.js\`): ${(bare / rows[6].perRequest).toFixed(2)}× bare, +${format(rows[6].perRequest - bare)} per request. This is the floor for a request whose span is exported, context included; the kit adds ${kit >= rows[6].perRequest ? '+' : '−'}${format(Math.abs(kit - rows[6].perRequest))} to it (tenant validation and cap, the latency metric, Server-Timing, route templates, extraction checks).`);
       }
       lines.push('');
       if (byLabel[rows[2].label] > kit) {
