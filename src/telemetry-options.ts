@@ -34,7 +34,7 @@ export interface TelemetryOptions {
     headers?: Record<string, string>;
     /**
      * Share of new traces that are sampled, in [0, 1]; a caller's decision is followed
-     * (ParentBased(TraceIdRatioBased)). Env: `OTEL_TRACES_SAMPLER`, `OTEL_TRACES_SAMPLER_ARG`.
+     * (ParentBased(TraceIdRatioBased); at 1 and 0 AlwaysOn / AlwaysOff, which decide the same). Env: `OTEL_TRACES_SAMPLER`, `OTEL_TRACES_SAMPLER_ARG`.
      * @default 1
      */
     sampleRatio?: number;
