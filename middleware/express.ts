@@ -2,8 +2,8 @@ import { context } from '../src/bound';
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import { IncomingMessage } from 'node:http';
 import type { ServerResponse } from 'node:http';
-import { IGNORED_REQUEST, Lifecycle, RequestTelemetry } from '../src/lifecycle';
-import { STATE, endOnClose } from '../src/response';
+import { IGNORED_REQUEST, Lifecycle, RequestTelemetry, currentRequest } from '../src/lifecycle';
+import { stateOf } from '../src/response';
 import type { Framework, RequestOtel } from '../src/lifecycle';
 import type { OtelMiddlewareOptions } from '../src/options';
 import { expressRoute } from './express-route';
@@ -21,16 +21,19 @@ declare global {
 export type { OtelMiddlewareOptions, RequestOtel };
 export type ExpressOtelOptions = OtelMiddlewareOptions<Request>;
 
-// The trace id goes on the response as the request starts (see Framework.traceIdAt for why).
-const EXPRESS: Framework = { routeOf: expressRoute, traceIdAt: 'start' };
+// The trace id goes on the response as the request starts, and the state is kept on
+// `res.locals` (see Framework.traceIdAt and Framework.stateIn for why).
+const EXPRESS: Framework = { routeOf: expressRoute, traceIdAt: 'start', stateIn: 'locals' };
 
 // Marks a request prototype that has the `otel` getter.
 const HAS_OTEL_GETTER = Symbol('motadata.otel.getter');
 
 const otelProperty: PropertyDescriptor = {
   configurable: true,
-  get(this: { res?: ServerResponse & { [STATE]?: RequestTelemetry } }): RequestOtel {
-    return this.res?.[STATE] ?? IGNORED_REQUEST;
+  get(this: { res?: ServerResponse }): RequestOtel {
+    const res = this.res;
+    if (res === undefined) return IGNORED_REQUEST;
+    return stateOf(res) ?? activeStateOf(res) ?? IGNORED_REQUEST;
   },
   // An app that assigns req.otel itself gets a plain property, as before.
   set(this: object, value: unknown) {
@@ -39,9 +42,18 @@ const otelProperty: PropertyDescriptor = {
 };
 
 /**
+ * An app that replaced `res.locals` took the kept state with it; in the request's own context
+ * (its handlers and what they await) the active request is still this response's.
+ */
+function activeStateOf(res: ServerResponse): RequestTelemetry | undefined {
+  const active = currentRequest();
+  return active instanceof RequestTelemetry && active.res === res ? active : undefined;
+}
+
+/**
  * Makes `req.otel` a getter on Express's base request prototype (`express.request`, which the
  * `req` of every app and sub-app of that Express inherits; Express documents it as the place to
- * add to requests), reading the state the lifecycle keeps on the response (`req.res`).
+ * add to requests), reading the state the lifecycle keeps with the response (`req.res.locals`).
  * Why not `req.otel = state`: Express swaps the prototype of each `req`, and a property added to
  * such an object measured +64k instructions per request under callgrind, 8% of a bare Express 5
  * request; the getter costs ~5k. Runs once per Express copy: later requests see the marker.
@@ -72,7 +84,10 @@ export function otelMiddleware(options?: ExpressOtelOptions): RequestHandler {
       next();
       return;
     }
-    res.on('close', endOnClose);
+    // A closure, not the shared listener Koa's adapter uses: that one finds the state on `res`,
+    // and here it is on `res.locals`, which an app may replace; a closure is a small allocation
+    // against the ~17k instructions of a property added to an Express response.
+    res.on('close', () => state.end(res.statusCode));
     // Everything after this middleware, and everything it awaits, runs with the span active.
     context.with(state.context, next);
   };

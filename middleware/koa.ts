@@ -17,7 +17,7 @@ function koaRoute(source: unknown): string | undefined {
 
 // Koa's ctx.onerror removes every header set before an error response, so the trace id goes on
 // at writeHead, after it: a caller most wants the trace id of a 500.
-const KOA: Framework = { routeOf: koaRoute, traceIdAt: 'head' };
+const KOA: Framework = { routeOf: koaRoute, traceIdAt: 'head', stateIn: 'response' };
 
 /**
  * Koa (2 and 3) middleware: one SERVER span per request, named by the @koa/router template, with

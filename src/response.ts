@@ -8,6 +8,7 @@ import { wireTraceFlags } from './propagation';
 /** Where a response keeps its request state, for the shared listeners below. */
 export const STATE: unique symbol = Symbol('motadata.otel.request');
 type WithState = ServerResponse & { [STATE]?: RequestTelemetry };
+type WithLocals = ServerResponse & { locals?: unknown };
 
 const HEX = '0123456789abcdef';
 
@@ -18,17 +19,29 @@ export function traceparentOf(ctx: Context, spanContext: SpanContext): string {
 }
 
 /**
- * Keeps the request state on its response, for the shared listeners below, and when `hookHead`
- * replaces `res.writeHead` for this response with a shared function (no closure per request)
- * that runs once, just before the head is written: the last moment the status and the route are
- * both known and headers can still change. `on-headers` (used by morgan and compression) works
- * the same way. The previous function is kept, so other wrappers still run.
+ * Keeps the request state where `stateOf` finds it: on the response, or with `inLocals` on
+ * Express's `res.locals` (see Framework.stateIn). When `hookHead`, also replaces `res.writeHead`
+ * for this response with a shared function (no closure per request) that runs once, just before
+ * the head is written: the last moment the status and the route are both known and headers can
+ * still change. `on-headers` (used by morgan and compression) works the same way. The previous
+ * function is kept, so other wrappers still run. The hook always finds the state on `res`: an app
+ * may replace `res.locals` before the head is written.
  */
-export function attachToResponse(res: ServerResponse, state: RequestTelemetry, hookHead: boolean): void {
-  (res as WithState)[STATE] = state;
+export function attachToResponse(res: ServerResponse, state: RequestTelemetry, hookHead: boolean, inLocals: boolean): void {
+  const locals = inLocals ? (res as WithLocals).locals : undefined;
+  const keptInLocals = typeof locals === 'object' && locals !== null;
+  if (keptInLocals) (locals as Record<symbol, unknown>)[STATE] = state;
+  if (!keptInLocals || hookHead) (res as WithState)[STATE] = state;
   if (!hookHead) return;
   state.prevWriteHead = res.writeHead;
   res.writeHead = writeHeadOnce as ServerResponse['writeHead'];
+}
+
+/** The request state `attachToResponse` kept for this response, if it is still there. */
+export function stateOf(res: ServerResponse): RequestTelemetry | undefined {
+  const locals = (res as WithLocals).locals;
+  const kept = typeof locals === 'object' && locals !== null ? (locals as Record<symbol, RequestTelemetry | undefined>)[STATE] : undefined;
+  return kept ?? (res as WithState)[STATE];
 }
 
 function writeHeadOnce(this: WithState, statusCode: unknown): ServerResponse {

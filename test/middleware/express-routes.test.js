@@ -3,7 +3,7 @@
 const assert = require('node:assert/strict');
 const request = require('supertest');
 const { listen } = require('../support/servers');
-const { startMemoryTelemetry, waitForServerSpans } = require('../support/telemetry');
+const { metricPoint, startMemoryTelemetry, waitForServerSpans } = require('../support/telemetry');
 const { otelMiddleware } = require('@motadata/otel/express');
 
 for (const [name, express] of [['Express 5', require('express')], ['Express 4', require('express4')]]) {
@@ -78,6 +78,40 @@ for (const [name, express] of [['Express 5', require('express')], ['Express 4', 
       } finally {
         await a.close();
         await b.close();
+      }
+    });
+
+    it('keeps req.otel, the span and its metric when the app replaces res.locals', async () => {
+      const seen = [];
+      const replaced = express();
+      replaced.use(otelMiddleware());
+      // Some apps and view helpers assign a fresh res.locals; the kit keeps its state there.
+      replaced.use((req, res, next) => {
+        res.locals = { user: 'ada' };
+        next();
+      });
+      replaced.get('/v1/replaced/:id', async (req, res) => {
+        seen.push(req.otel.traceId);
+        await new Promise((resolve) => setImmediate(resolve));
+        seen.push(req.otel.traceId); // after an await: found through the request's context
+        res.json({ traceId: req.otel.traceId, route: req.otel.route });
+      });
+      const server = await listen(replaced);
+      try {
+        const res = await request(server.url).get('/v1/replaced/7').expect(200);
+        const [span] = await waitForServerSpans(telemetry);
+        assert.match(res.body.traceId, /^[0-9a-f]{32}$/);
+        assert.deepEqual(seen, [res.body.traceId, res.body.traceId]);
+        assert.equal(res.body.route, '/v1/replaced/:id');
+        // The span still ended when the response closed, named by its route.
+        assert.equal(span.spanContext().traceId, res.body.traceId);
+        assert.equal(span.name, 'GET /v1/replaced/:id');
+        assert.equal(span.attributes['http.response.status_code'], 200);
+        assert.ok(res.headers['server-timing'].includes(res.body.traceId));
+        const point = await metricPoint(telemetry, 'http.server.request.duration', { 'http.route': '/v1/replaced/:id' });
+        assert.equal(point?.value.count, 1);
+      } finally {
+        await server.close();
       }
     });
   });
