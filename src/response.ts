@@ -28,10 +28,9 @@ export function traceparentOf(ctx: Context, spanContext: SpanContext): string {
  * may replace `res.locals` before the head is written.
  */
 export function attachToResponse(res: ServerResponse, state: RequestTelemetry, hookHead: boolean, inLocals: boolean): void {
-  const locals = inLocals ? (res as WithLocals).locals : undefined;
-  const keptInLocals = typeof locals === 'object' && locals !== null;
-  if (keptInLocals) (locals as Record<symbol, unknown>)[STATE] = state;
-  if (!keptInLocals || hookHead) (res as WithState)[STATE] = state;
+  const locals = inLocals ? localsOf(res) : undefined;
+  if (locals !== undefined) locals[STATE] = state;
+  if (locals === undefined || hookHead) (res as WithState)[STATE] = state;
   if (!hookHead) return;
   state.prevWriteHead = res.writeHead;
   res.writeHead = writeHeadOnce as ServerResponse['writeHead'];
@@ -39,9 +38,13 @@ export function attachToResponse(res: ServerResponse, state: RequestTelemetry, h
 
 /** The request state `attachToResponse` kept for this response, if it is still there. */
 export function stateOf(res: ServerResponse): RequestTelemetry | undefined {
+  return localsOf(res)?.[STATE] ?? (res as WithState)[STATE];
+}
+
+/** Express's per-response `res.locals`, when the response has one. */
+function localsOf(res: ServerResponse): { [STATE]?: RequestTelemetry } | undefined {
   const locals = (res as WithLocals).locals;
-  const kept = typeof locals === 'object' && locals !== null ? (locals as Record<symbol, RequestTelemetry | undefined>)[STATE] : undefined;
-  return kept ?? (res as WithState)[STATE];
+  return typeof locals === 'object' && locals !== null ? (locals as { [STATE]?: RequestTelemetry }) : undefined;
 }
 
 function writeHeadOnce(this: WithState, statusCode: unknown): ServerResponse {
