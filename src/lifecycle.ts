@@ -62,8 +62,9 @@ export interface Framework {
    * Where the request state is kept for finding it from the response: `response` puts it on
    * `res` under a symbol; `locals` puts it on Express's `res.locals` (the null-prototype object
    * Express gives each response for per-request values), falling back to `res` when there is
-   * none. Express swaps the prototype of every response, so V8 handles a property added to one
-   * in its runtime: a callgrind profile of unsampled Express requests put ~17k instructions per
+   * none. Express swaps the prototype of every response and then adds to it; on Node 20's V8 a
+   * property added after `Object.setPrototypeOf` gives the object a map of its own, so each
+   * response's map is new to every inline cache and a store goes to V8's runtime: a callgrind profile of unsampled Express requests put ~17k instructions per
    * request on `res[STATE] = state` alone (Runtime_SetKeyedProperty), against a dictionary
    * insert on `res.locals`. The adapter that chooses `locals` must not depend on it to end the
    * request, as an app may replace `res.locals`.

@@ -1,6 +1,7 @@
 'use strict';
 // Route templates through Express's mounting features, on both majors.
 const assert = require('node:assert/strict');
+const path = require('node:path');
 const request = require('supertest');
 const { listen } = require('../support/servers');
 const { metricPoint, startMemoryTelemetry, waitForServerSpans } = require('../support/telemetry');
@@ -116,3 +117,46 @@ for (const [name, express] of [['Express 5', require('express')], ['Express 4', 
     });
   });
 }
+
+describe('otelMiddleware(): one middleware shared by an Express 5 and an Express 4 app', () => {
+  let telemetry;
+  before(async () => {
+    telemetry = await startMemoryTelemetry();
+  });
+  after(() => telemetry.shutdown());
+
+  // A copy of Express loaded afresh: its request prototype has never had the getter (the tests
+  // above gave it to the cached copies).
+  function freshExpress(name) {
+    const dir = `${path.sep}node_modules${path.sep}${name}${path.sep}`;
+    for (const key of Object.keys(require.cache)) if (key.includes(dir)) delete require.cache[key];
+    return require(name);
+  }
+
+  // The middleware remembers the request prototype it last gave the req.otel getter; requests of
+  // another Express copy have another prototype and must still get the getter and their spans.
+  it('gives req.otel to the requests of both, whichever came first', async () => {
+    const shared = otelMiddleware();
+    const servers = [];
+    for (const express of [freshExpress('express'), freshExpress('express4')]) {
+      const app = express();
+      app.use(shared);
+      app.get('/v1/who/:id', (req, res) => res.json({ traceId: req.otel.traceId, route: req.otel.route }));
+      servers.push(await listen(app));
+    }
+    try {
+      const ids = [];
+      for (const server of [...servers, ...servers]) {
+        const res = await request(server.url).get('/v1/who/1').expect(200);
+        assert.match(res.body.traceId, /^[0-9a-f]{32}$/);
+        assert.equal(res.body.route, '/v1/who/:id');
+        ids.push(res.body.traceId);
+      }
+      assert.equal(new Set(ids).size, 4);
+      const spans = await waitForServerSpans(telemetry, 4);
+      assert.deepEqual(spans.map((s) => s.spanContext().traceId).sort(), [...ids].sort());
+    } finally {
+      for (const server of servers) await server.close();
+    }
+  });
+});
