@@ -64,9 +64,10 @@ export interface Framework {
    * Express gives each response for per-request values), falling back to `res` when there is
    * none. Express swaps the prototype of every response and then adds to it; on Node 20's V8 a
    * property added after `Object.setPrototypeOf` gives the object a map of its own, so each
-   * response's map is new to every inline cache and a store goes to V8's runtime: a callgrind profile of unsampled Express requests put ~17k instructions per
-   * request on `res[STATE] = state` alone (Runtime_SetKeyedProperty), against a dictionary
-   * insert on `res.locals`. The adapter that chooses `locals` must not depend on it to end the
+   * response's map is new to every inline cache and a store goes to V8's runtime: a callgrind
+   * profile of unsampled Express requests put ~17k instructions per request on
+   * `res[STATE] = state` alone (Runtime_SetKeyedProperty), against a dictionary insert on
+   * `res.locals`. The adapter that chooses `locals` must not depend on it to end the
    * request, as an app may replace `res.locals`.
    */
   readonly stateIn: 'response' | 'locals';
