@@ -65,7 +65,8 @@ export async function tracedFetch(input: string | URL | Request, init?: RequestI
   const headers = outgoingHeaders(init?.headers ?? request?.headers);
   propagation.inject(ctx, headers, carrierSetter);
   try {
-    const response = await context.with(ctx, () => fetch(request ?? input, { ...init, headers }));
+    // fetch and its arguments handed to context.with: no closure per call.
+    const response = await context.with(ctx, fetch, undefined, request ?? input, { ...init, headers });
     span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, response.status);
     if (response.status >= 400) {
       span.setAttribute(ATTR_ERROR_TYPE, String(response.status));
