@@ -42,6 +42,25 @@ describe('tracedFetch()', () => {
     assert.equal(body.headers.baggage, 'tenant.id=acme');
   });
 
+  it('runs fetch with its CLIENT span active, so a client instrumented below it nests under it', async () => {
+    const realFetch = globalThis.fetch;
+    let activeInFetch;
+    globalThis.fetch = async (input, init) => {
+      activeInFetch = trace.getActiveSpan()?.spanContext().spanId;
+      return realFetch(input, init);
+    };
+    try {
+      await trace.getTracer('test').startActiveSpan('parent', async (parent) => {
+        await tracedFetch(`${echo.url}/active`);
+        parent.end();
+      });
+    } finally {
+      globalThis.fetch = realFetch;
+    }
+    const [client] = clientSpans(telemetry.getFinishedSpans());
+    assert.equal(activeInFetch, client.spanContext().spanId);
+  });
+
   it('does not mutate the caller\'s init or headers', async () => {
     const headers = { accept: 'application/json' };
     const init = { headers };
