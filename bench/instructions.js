@@ -6,7 +6,7 @@
 // JIT warm-up are left out. Writes bench/instructions.md.
 //
 //   npm run bench -- --instructions [--requests 1500] [--warmup-requests 3000] [--framework express|koa|all]
-//                                   [--only <substring of a variant's label>] [--route items|generate]
+//                                   [--only <substring of a variant's label>] [--route items|generate|proxy]
 const { spawn, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const http = require('node:http');
@@ -79,7 +79,8 @@ const GENERATE_BODY = JSON.stringify({ prompt: 'write a haiku about tail latency
 
 /**
  * `count` requests, `concurrency` at a time, over keep-alive sockets: GET /v1/items/:id, or
- * POST /v1/generate (one recordCost in the kit) with `route` 'generate'.
+ * POST /v1/generate (one recordCost in the kit) with `route` 'generate', or GET /v1/proxy/:id
+ * (a fetch to the upstream service; tracedFetch in the kit) with `route` 'proxy'.
  */
 function load(port, count, route = 'items', concurrency = 10) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
@@ -92,7 +93,8 @@ function load(port, count, route = 'items', concurrency = 10) {
       const generate = route === 'generate';
       const headers = { 'x-tenant-id': `tenant-${i % 10}` };
       if (generate) Object.assign(headers, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(GENERATE_BODY) });
-      const options = { host: '127.0.0.1', port, method: generate ? 'POST' : 'GET', path: generate ? '/v1/generate' : `/v1/items/${i % 1000}`, agent, headers };
+      const target = generate ? '/v1/generate' : route === 'proxy' ? `/v1/proxy/${i % 1000}` : `/v1/items/${i % 1000}`;
+      const options = { host: '127.0.0.1', port, method: generate ? 'POST' : 'GET', path: target, agent, headers };
       const req = http.request(options, (res) => {
         if (res.statusCode !== 200) reject(new Error(`status ${res.statusCode}`));
         res.resume();
@@ -105,12 +107,12 @@ function load(port, count, route = 'items', concurrency = 10) {
   });
 }
 
-async function measure(file, env, requests, sinkUrl, warmup, route) {
+async function measure(file, env, requests, sinkUrl, warmup, route, upstreamUrl) {
   const port = await freePort();
   const out = path.join(os.tmpdir(), `motadata-callgrind-${process.pid}-${port}.out`);
   const child = spawn('valgrind', ['--tool=callgrind', '--separate-threads=yes', `--callgrind-out-file=${out}`, process.execPath, ...V8_FLAGS, path.join(SERVERS, file)], {
     cwd: ROOT,
-    env: { ...process.env, ...env, ...CLOCK_FREE, NODE_ENV: 'production', PORT: String(port), OTLP_ENDPOINT: sinkUrl },
+    env: { ...process.env, ...env, ...CLOCK_FREE, NODE_ENV: 'production', PORT: String(port), OTLP_ENDPOINT: sinkUrl, ...(upstreamUrl ? { UPSTREAM_URL: upstreamUrl } : {}) },
     stdio: ['ignore', 'pipe', 'ignore'],
   });
   try {
@@ -154,9 +156,18 @@ async function main(args) {
   const warmup = Number(flag(args, 'warmup-requests', 3000));
   const only = flag(args, 'only', undefined);
   const route = flag(args, 'route', 'items');
-  if (route !== 'items' && route !== 'generate') throw new Error(`--route must be items or generate, got ${route}`);
+  if (!['items', 'generate', 'proxy'].includes(route)) throw new Error(`--route must be items, generate or proxy, got ${route}`);
   const sinkPort = await freePort();
   const sink = spawn(process.execPath, [path.join(__dirname, 'sink.js')], { env: { ...process.env, PORT: String(sinkPort) }, stdio: 'ignore' });
+  // The proxy route's second service, outside callgrind: its work is not the server's.
+  let upstream;
+  let upstreamUrl;
+  if (route === 'proxy') {
+    const upstreamPort = await freePort();
+    upstream = spawn(process.execPath, [path.join(__dirname, 'upstream.js')], { env: { ...process.env, PORT: String(upstreamPort) }, stdio: ['ignore', 'pipe', 'ignore'] });
+    await new Promise((resolve) => upstream.stdout.on('data', (d) => String(d).includes('ready') && resolve()));
+    upstreamUrl = `http://127.0.0.1:${upstreamPort}`;
+  }
   const lines = [
     '# Instructions per request (callgrind)',
     '',
@@ -187,7 +198,7 @@ async function main(args) {
     const worker = async () => {
       while (next < jobs.length) {
         const job = jobs[next++];
-        const counted = await measure(job.file, job.env, requests, `http://127.0.0.1:${sinkPort}`, warmup, route);
+        const counted = await measure(job.file, job.env, requests, `http://127.0.0.1:${sinkPort}`, warmup, route, upstreamUrl);
         counts.set(job.label, counted);
         console.log(`${job.label.padEnd(40)} ${Math.round(counted.perRequest).toLocaleString('en-US').padStart(12)} instructions/request (other threads ${Math.round(counted.othersPerRequest).toLocaleString('en-US')})`);
       }
@@ -234,6 +245,7 @@ async function main(args) {
     }
   } finally {
     sink.kill();
+    upstream?.kill();
   }
   if (only !== undefined || route !== 'items') return; // the report is the items route's
   fs.writeFileSync(path.join(__dirname, 'instructions.md'), lines.join('\n'));

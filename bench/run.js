@@ -32,7 +32,9 @@ const HELP = `Usage: npm run bench -- [options]
   --soak-compare-seconds S  longest sink-up window after each sink-down one, for the ratio (default 20)
   --instructions            instructions per request under valgrind's callgrind instead of wrk
                             (repeatable on a busy machine; writes bench/instructions.md;
-                            takes --requests N, default 1500, and --framework)`;
+                            takes --requests N and --warmup-requests N (default 3000 each), --framework,
+                            --only <part of a variant's label> and --route items|generate|proxy; a
+                            partial count is printed, not written)`;
 
 function parseOptions(argv) {
   const { values } = parseArgs({
