@@ -34,51 +34,71 @@ interface App {
 interface ExpressRequest {
   route?: { path?: unknown };
   baseUrl?: string;
+  originalUrl?: string;
   app?: App;
 }
 
 // Routes reachable through one chain: template of the mounts in front of the route.
 const uniqueMounts = new WeakMap<object, string>();
-// Routes reachable through several chains: their chains, resolved per request.
-const ambiguousChains = new WeakMap<object, Layer[][]>();
+// Every route's chains of mount layers (none when not found); several are resolved per request.
+const routeChains = new WeakMap<object, Layer[][]>();
+// Express 4 mount RegExps with the `d` flag, whose matches carry each group's indices.
+const withIndices = new WeakMap<RegExp, RegExp>();
 
 export function expressRoute(source: unknown): string | undefined {
   const req = source as ExpressRequest;
   const route = req.route;
   if (route === undefined || route === null) return undefined;
   const routePath = typeof route.path === 'string' ? route.path : String(route.path);
-  const baseUrl = req.baseUrl;
-  if (baseUrl === undefined || baseUrl === '') return routePath;
-
+  // Looked up before `req.baseUrl` is read: a route with one chain of mounts has one template
+  // whatever the request, and on Express each read off `req` is a V8 runtime miss (express.ts).
   const cached = uniqueMounts.get(route);
   if (cached !== undefined) return cached + routePath;
 
   const app = req.app;
   const appMount = appMountTemplate(app);
-  let chains = ambiguousChains.get(route);
+  let chains = routeChains.get(route);
   if (chains === undefined) {
     chains = [];
     const stack = routerStack(app);
     if (stack !== undefined) findChains(stack, route, [], chains, 0);
+    routeChains.set(route, chains);
   }
-  // Inside a sub-app, baseUrl starts with the sub-app's own (raw) mount: skip as many segments.
+  if (chains.length === 0) {
+    // The route was not found in the tree (a router Express does not expose): better no mount
+    // than a raw, high-cardinality one.
+    return routePath;
+  }
+  // Express's routers put `req.baseUrl` back as the request leaves them (an error passed on to an
+  // app-level error handler, a fall-through), so by the time the response closes it may be ''
+  // for a nested route; the mounts are then matched against the request's own path.
+  const baseUrl = req.baseUrl || pathOfUrl(req.originalUrl);
+  // Inside a sub-app, the path starts with the sub-app's own (raw) mount: skip as many segments.
   const innerBase = skipSegments(baseUrl, segmentCount(appMount));
   if (chains.length === 1) {
     const template = chainTemplate(chains[0]!, innerBase);
-    if (template !== undefined) {
-      uniqueMounts.set(route, appMount + template);
-      return appMount + template + routePath;
-    }
-  } else if (chains.length > 1) {
-    ambiguousChains.set(route, chains);
-    for (const chain of chains) {
-      const template = chainTemplate(chain, innerBase);
-      if (template !== undefined) return appMount + template + routePath;
-    }
+    if (template === undefined) return routePath;
+    uniqueMounts.set(route, appMount + template);
+    return appMount + template + routePath;
   }
-  // The route was not found in the tree (a router Express does not expose): better no mount
-  // than a raw, high-cardinality one.
+  for (const chain of chains) {
+    const template = chainTemplate(chain, innerBase);
+    if (template !== undefined) return appMount + template + routePath;
+  }
   return routePath;
+}
+
+/** The path of a request target: `/a/b` of `/a/b?x=1` (or of `http://host/a/b?x=1`). */
+function pathOfUrl(url: string | undefined): string {
+  if (url === undefined) return '';
+  let path = url;
+  if (path.charCodeAt(0) !== 47 /* / */) {
+    const scheme = path.indexOf('://');
+    const slash = scheme === -1 ? -1 : path.indexOf('/', scheme + 3);
+    path = slash === -1 ? '/' : path.slice(slash);
+  }
+  const query = path.indexOf('?');
+  return query === -1 ? path : path.slice(0, query);
 }
 
 // Express 4 keeps its router in `_router` (its `app.router` getter throws); Express 5 in `router`.
@@ -116,7 +136,7 @@ function chainTemplate(chain: Layer[], baseUrl: string): string | undefined {
       remaining = remaining.slice(match.path.length);
     } else if (layer.regexp !== undefined) {
       if (layer.regexp.fast_slash) continue;
-      const match = layer.regexp.exec(remaining);
+      const match = indexed(layer.regexp).exec(remaining);
       if (match === null) return undefined;
       template += rebuildTemplate(match, layer.keys ?? []);
       remaining = remaining.slice(match[0].length);
@@ -125,20 +145,32 @@ function chainTemplate(chain: Layer[], baseUrl: string): string | undefined {
   return template.endsWith('/') ? template.slice(0, -1) : template;
 }
 
-/** Express 4: `/users/42` matched with key `uid` is `/users/:uid`. */
+/**
+ * Express 4: `/users/42` matched with key `uid` is `/users/:uid`. Each key's value is replaced
+ * where the RegExp matched it (its group's indices), so a parameter that is part of a segment
+ * (`/t/:a-:b`) or spans several (`*`) never leaves its raw value in the template.
+ */
 function rebuildTemplate(match: RegExpExecArray, keys: Key[]): string {
-  const segments = match[0].split('/');
-  let from = 0;
+  const text = match[0];
+  const indices = match.indices;
+  let template = '';
+  let at = 0;
   keys.forEach((key, i) => {
-    const value = match[i + 1];
-    if (value === undefined) return;
-    const at = segments.indexOf(value, from);
-    if (at !== -1) {
-      segments[at] = `:${key.name}`;
-      from = at + 1;
-    }
+    const span = indices?.[i + 1];
+    if (span === undefined || span[0] < at) return;
+    template += `${text.slice(at, span[0])}:${key.name}`;
+    at = span[1];
   });
-  return segments.join('/');
+  return template + text.slice(at);
+}
+
+function indexed(regexp: RegExp): RegExp {
+  let copy = withIndices.get(regexp);
+  if (copy === undefined) {
+    copy = new RegExp(regexp.source, regexp.flags.replace(/[gy]/g, '') + (regexp.hasIndices ? '' : 'd'));
+    withIndices.set(regexp, copy);
+  }
+  return copy;
 }
 
 function appMountTemplate(app: App | undefined): string {

@@ -104,7 +104,7 @@ export function otelMiddleware(options?: ExpressOtelOptions): RequestHandler {
     // A closure, not the shared listener Koa's adapter uses: that one finds the state on `res`,
     // and here it is on `res.locals`, which an app may replace; a closure is a small allocation
     // against the ~17k instructions of a property added to an Express response.
-    addListener.call(res, 'close', () => state.end(res.statusCode));
+    addListener.call(res, 'close', () => state.end());
     // Everything after this middleware, and everything it awaits, runs with the span active.
     context.with(state.context, next);
   };

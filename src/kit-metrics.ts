@@ -56,19 +56,19 @@ class RequestDurations {
     this.cache = new Map();
   }
 
-  record(seconds: number, method: string, route: string | undefined, status: number, tenant: string | undefined, errorType: string | undefined): void {
-    const byError = child(child(child(child(this.cache, method), route ?? ''), status), tenant ?? '');
-    let series = byError.get(errorType ?? '');
+  record(seconds: number, method: string, route: string | undefined, status: number | undefined, tenant: string | undefined, errorType: string | undefined): void {
+    let series = this.cache.get(method)?.get(route ?? '')?.get(status ?? '')?.get(tenant ?? '')?.get(errorType ?? '');
     if (series === undefined) {
-      const attributes: Attributes = { [ATTR_HTTP_REQUEST_METHOD]: method, [ATTR_HTTP_RESPONSE_STATUS_CODE]: status };
+      const attributes: Attributes = { [ATTR_HTTP_REQUEST_METHOD]: method };
+      if (status !== undefined) attributes[ATTR_HTTP_RESPONSE_STATUS_CODE] = status;
       if (route !== undefined) attributes[ATTR_HTTP_ROUTE] = route;
       if (tenant !== undefined) attributes[ATTR_TENANT_ID] = tenant;
       if (errorType !== undefined) attributes[ATTR_ERROR_TYPE] = errorType;
       const full = requestDuration.full;
       series = requestDuration.seriesFor(attributes);
       // Past the cardinality limit every new combination is the overflow series: caching it
-      // would let the cache grow without bound.
-      if (!full) byError.set(errorType ?? '', series);
+      // (or making the Maps on the way to it) would let the cache grow without bound.
+      if (!full) child(child(child(child(this.cache, method), route ?? ''), status ?? ''), tenant ?? '').set(errorType ?? '', series);
     }
     series.record(seconds);
   }
@@ -107,8 +107,7 @@ class CostMetrics {
   }
 
   series(tenant: string | undefined, route: string | undefined, model: string | undefined, provider: string | undefined): CostSeries {
-    const byProvider = child(child(child(this.cache, tenant ?? ''), route ?? ''), model ?? '');
-    let series = byProvider.get(provider ?? '');
+    let series = this.cache.get(tenant ?? '')?.get(route ?? '')?.get(model ?? '')?.get(provider ?? '');
     if (series === undefined) {
       const attributes: Attributes = {};
       if (tenant !== undefined) attributes[ATTR_TENANT_ID] = tenant;
@@ -117,7 +116,8 @@ class CostMetrics {
       if (provider !== undefined) attributes[ATTR_GEN_AI_PROVIDER_NAME] = provider;
       const full = gatewayCost.full;
       series = new CostSeries(attributes);
-      if (!full) byProvider.set(provider ?? '', series);
+      // Past the limit, as above: neither the series nor the Maps on the way to it are kept.
+      if (!full) child(child(child(this.cache, tenant ?? ''), route ?? ''), model ?? '').set(provider ?? '', series);
     }
     return series;
   }

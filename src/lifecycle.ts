@@ -33,6 +33,10 @@ import { kitMetricProducer, requestDurations } from './kit-metrics';
 const log = diag.createComponentLogger({ namespace: '@motadata/otel/middleware' });
 const SERVER_SPAN = Object.freeze({ kind: SpanKind.SERVER });
 const REJECTED_INVALID = Object.freeze({ reason: 'invalid' });
+const ERROR_STATUS = Object.freeze({ code: SpanStatusCode.ERROR });
+/** `error.type` of a response the app never completed (see RequestTelemetry.end). */
+export const ERROR_TYPE_ABORTED = 'aborted';
+const INCOMPLETE_MESSAGE = 'the connection closed before the response was complete';
 
 /**
  * The telemetry of the HTTP request being handled in `ctx` (by default the active context), or
@@ -175,12 +179,17 @@ export class RequestTelemetry implements RequestOtel {
     let parent: Context;
     let ownSpan: Span | undefined;
     let incoming: Context | undefined;
+    let parentBaggage = true;
     if (rpc?.type === RPCType.HTTP && rpc.span !== undefined) {
       // instrumentation-http already opened this request's SERVER span: enrich it, never open a
       // second one (as @fastify/otel does).
       this.rpc = rpc;
       this.span = rpc.span;
-      parent = incoming = active;
+      parent = active;
+      // instrumentation-http trusts every caller: its span is already the caller's child. An
+      // untrusted caller's baggage is still kept out: no tenant from it, none passed downstream.
+      if (isTrusted(options.trustIncoming, source)) incoming = active;
+      else parentBaggage = false;
     } else {
       const headers = req.headers;
       const extracted = hasPropagationHeader(headers) ? propagation.extract(ROOT_CONTEXT, headers) : ROOT_CONTEXT;
@@ -224,7 +233,7 @@ export class RequestTelemetry implements RequestOtel {
     const candidate = findTenant(options, req, source, incoming);
     let tenantId: string | undefined;
     if (candidate !== undefined) {
-      if (options.validateTenant(candidate)) tenantId = candidate;
+      if (isValidTenant(options.validateTenant, candidate)) tenantId = candidate;
       else instruments.tenantRejected.add(1, REJECTED_INVALID);
     }
     this.tenantId = tenantId;
@@ -232,7 +241,7 @@ export class RequestTelemetry implements RequestOtel {
       this.metricTenant = lifecycle.tenantCap.metricValue(tenantId);
       if (recording) span.setAttribute(ATTR_TENANT_ID, tenantId);
     }
-    this.context = new RequestContext(parent, ownSpan, this, tenantId);
+    this.context = new RequestContext(parent, ownSpan, this, tenantId, parentBaggage);
     // The head hook finalizes a span instrumentation-http owns (it ends the span on 'finish')
     // and sends the trace id of a sampled request where the framework wants it there. A span of
     // the kit's own is finalized when the response closes; an unsampled request (most of them at
@@ -279,10 +288,11 @@ export class RequestTelemetry implements RequestOtel {
   /**
    * Sets the route, name and response attributes. Runs when the response head is written (so a
    * span owned by instrumentation-http is complete before that instrumentation ends it) and, for
-   * responses that never got that far, when the connection closes.
+   * responses that never got that far, when the connection closes. `statusCode` is undefined
+   * when no status was sent.
    * @internal
    */
-  finalize(statusCode: number): void {
+  finalize(statusCode: number | undefined): void {
     if (this.finalized) return;
     this.finalized = true;
     const span = this.span;
@@ -294,6 +304,7 @@ export class RequestTelemetry implements RequestOtel {
       if (this.method !== '_OTHER') span.updateName(this.lifecycle.spanName(this.method, route));
       if (this.rpc !== undefined) this.rpc.route = route;
     }
+    if (statusCode === undefined) return;
     span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, statusCode);
     for (const [name, key] of this.lifecycle.options.responseHeaders) {
       const value = this.res.getHeader(name);
@@ -301,35 +312,56 @@ export class RequestTelemetry implements RequestOtel {
     }
     // Server spans: 5xx is an error, 4xx is the client's and leaves the status UNSET.
     // See https://opentelemetry.io/docs/specs/semconv/http/http-spans/#status
-    if (statusCode >= 500) {
-      span.setAttribute(ATTR_ERROR_TYPE, this.error !== undefined ? errorTypeOf(this.error) : String(statusCode));
-      if (this.error !== undefined) {
-        span.recordException(toException(this.error));
-        span.setStatus({ code: SpanStatusCode.ERROR, message: messageOf(this.error) });
-      } else span.setStatus({ code: SpanStatusCode.ERROR });
-    }
+    if (statusCode >= 500) this.markError(this.error !== undefined ? errorTypeOf(this.error) : String(statusCode));
   }
 
-  /** Ends the request: the span (when the kit owns it) and the duration metric. Runs once. @internal */
-  end(statusCode: number): void {
+  /**
+   * Ends the request when its response closes: the span (when the kit owns it) and the duration
+   * metric. Runs once. `close` comes for every response, complete or not: one the app never
+   * ended (the client went away, a timeout destroyed the socket, a stream failed) is an error
+   * with `error.type` `aborted` (or the escaped error's type), and carries no status code unless
+   * its head was written. Semconv: the status code only "if and only if one was sent", error.type
+   * when the request "fails with an error before response status code was sent".
+   * @internal
+   */
+  end(): void {
     if (this.ended) return;
     this.ended = true;
+    const res = this.res;
+    const complete = res.writableEnded;
+    const statusCode = complete || res.headersSent ? res.statusCode : undefined;
     this.finalize(statusCode);
+    let errorType: string | undefined;
+    if (statusCode !== undefined && statusCode >= 500) errorType = this.error !== undefined ? errorTypeOf(this.error) : String(statusCode);
+    else if (!complete) {
+      errorType = this.error !== undefined ? errorTypeOf(this.error) : ERROR_TYPE_ABORTED;
+      if (this.span.isRecording()) this.markError(errorType, INCOMPLETE_MESSAGE);
+    }
     const durationSeconds = (performance.now() - this.startTime) / 1000;
     // Read here too: finalize() skips the route of an unsampled span, the metric needs it.
     const route = this.routeTemplate();
-    const errorType = statusCode >= 500 ? (this.error !== undefined ? errorTypeOf(this.error) : String(statusCode)) : undefined;
     if (kitMetricProducer.enabled) {
       requestDurations.record(durationSeconds, this.method, route, statusCode, this.metricTenant, errorType);
     } else {
       // A MeterProvider set up without initTelemetry(): the SDK instrument, same attributes.
-      const attributes: Attributes = { [ATTR_HTTP_REQUEST_METHOD]: this.method, [ATTR_HTTP_RESPONSE_STATUS_CODE]: statusCode };
+      const attributes: Attributes = { [ATTR_HTTP_REQUEST_METHOD]: this.method };
+      if (statusCode !== undefined) attributes[ATTR_HTTP_RESPONSE_STATUS_CODE] = statusCode;
       if (route !== undefined) attributes[ATTR_HTTP_ROUTE] = route;
       if (this.metricTenant !== undefined) attributes[ATTR_TENANT_ID] = this.metricTenant;
       if (errorType !== undefined) attributes[ATTR_ERROR_TYPE] = errorType;
       this.instruments.requestDuration.record(durationSeconds, attributes);
     }
     if (this.rpc === undefined) this.span.end();
+  }
+
+  /** `error.type`, the escaped error as an exception event, and status ERROR on the span. */
+  private markError(errorType: string, message?: string): void {
+    const span = this.span;
+    span.setAttribute(ATTR_ERROR_TYPE, errorType);
+    if (this.error !== undefined) {
+      span.recordException(toException(this.error));
+      span.setStatus({ code: SpanStatusCode.ERROR, message: messageOf(this.error) });
+    } else span.setStatus(message === undefined ? ERROR_STATUS : { code: SpanStatusCode.ERROR, message });
   }
 }
 
@@ -346,6 +378,15 @@ function isTrusted(trustIncoming: ResolvedOptions['trustIncoming'], source: unkn
     return trustIncoming(source) === true;
   } catch (err) {
     log.warn('trustIncoming threw; the caller is not trusted', err);
+    return false;
+  }
+}
+
+function isValidTenant(validateTenant: ResolvedOptions['validateTenant'], candidate: string): boolean {
+  try {
+    return Boolean(validateTenant(candidate));
+  } catch (err) {
+    log.warn('tenant.validate threw; the tenant id is rejected', err);
     return false;
   }
 }

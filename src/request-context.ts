@@ -48,6 +48,8 @@ export class RequestContext implements Context {
     private readonly span: Span | undefined,
     private readonly request: unknown,
     private readonly tenantId: string | undefined,
+    /** Whether the baggage in `parent` is the caller's and may be read and passed on. */
+    private readonly parentBaggage = true,
   ) {}
 
   getValue(key: symbol): unknown {
@@ -67,7 +69,7 @@ export class RequestContext implements Context {
 
   /** The caller's baggage, with `tenant.id` set to the request's tenant when there is one. */
   private buildBaggage(): Baggage | undefined {
-    const incoming = propagation.getBaggage(this.parent);
+    const incoming = this.parentBaggage ? propagation.getBaggage(this.parent) : undefined;
     const tenantId = this.tenantId;
     if (tenantId === undefined || incoming?.getEntry(ATTR_TENANT_ID)?.value === tenantId) return incoming;
     return incoming === undefined
@@ -83,6 +85,7 @@ export class RequestContext implements Context {
     if (this.span !== undefined) flat = flat.setValue(SPAN_KEY, this.span);
     const baggage = this.getValue(BAGGAGE_KEY) as Baggage | undefined;
     if (baggage !== undefined) flat = flat.setValue(BAGGAGE_KEY, baggage);
+    else if (!this.parentBaggage) flat = flat.deleteValue(BAGGAGE_KEY);
     return (this.flat = flat.setValue(REQUEST_KEY, this.request));
   }
 }

@@ -81,7 +81,7 @@ function appendServerTiming(res: ServerResponse, metric: string): void {
 
 /** Shared by the adapters: ends the request when its response closes (finished or aborted). */
 export function endOnClose(this: WithState): void {
-  this[STATE]?.end(this.statusCode);
+  this[STATE]?.end();
 }
 
 /** server.address and server.port from the Host header. */

@@ -73,6 +73,28 @@ describe('otelMiddleware() with instrumentHttp: true', () => {
     });
   }
 
+  describe('with trustIncoming: false', () => {
+    for (const framework of FRAMEWORKS) {
+      it(`${framework.name}: takes no tenant from the caller's baggage and passes none of it on`, async () => {
+        // instrumentation-http makes every caller the parent; the caller's baggage must still
+        // not choose the tenant (and its bill) nor travel downstream.
+        const app = await listen(framework.create({ trustIncoming: false, tenant: { header: false } }));
+        const downstream = await listen((req, res) => res.end(JSON.stringify({ baggage: req.headers.baggage ?? null })));
+        try {
+          const item = await request(app.url).get('/v1/items/5').set('baggage', 'tenant.id=victim,team=red').expect(200);
+          assert.equal(item.body.tenant, null);
+          const call = await request(app.url).get('/v1/call').query({ to: downstream.url }).set('baggage', 'tenant.id=victim,team=red').expect(200);
+          assert.equal(call.body.downstream.baggage, null);
+          const spans = await waitForSpans(telemetry, (s) => serverSpans(s).filter((x) => x.attributes['http.route'] !== undefined).length >= 2);
+          for (const span of serverSpans(spans)) assert.equal(span.attributes['tenant.id'], undefined);
+        } finally {
+          await app.close();
+          await downstream.close();
+        }
+      });
+    }
+  });
+
   describe('metrics', () => {
     it('keeps one http.server.request.duration: the kit\'s, with http.route (instrumentation-http\'s copy is dropped by a view)', async () => {
       const resourceMetrics = await telemetry.collectMetrics();

@@ -53,6 +53,30 @@ describe('kit-aggregated metrics', () => {
     assert.equal(metric.dataPoints[0].value.count, 2);
   });
 
+  it('keeps no cache entries for attribute sets past the limit (a gateway passing on callers\' model names stays bounded)', async () => {
+    // Every Map reachable from the cache, counted: what memory the hot path's cache holds.
+    const mapsIn = (level) => (level instanceof Map ? 1 + [...level.values()].reduce((n, next) => n + mapsIn(next), 0) : 0);
+    const entriesIn = (level) => (level instanceof Map ? [...level.values()].reduce((n, next) => n + (next instanceof Map ? entriesIn(next) : 1), 0) : 0);
+    for (let i = 0; i < 2000; i++) costMetrics.series('acme', '/v1/generate', `model-${i}`, 'openai').cost.add(1);
+    const atLimit = [mapsIn(costMetrics.cache), entriesIn(costMetrics.cache)];
+    for (let i = 2000; i < 7000; i++) costMetrics.series('acme', '/v1/generate', `model-${i}`, 'openai').cost.add(1);
+    assert.deepEqual([mapsIn(costMetrics.cache), entriesIn(costMetrics.cache)], atLimit);
+    const cost = (await collected())['gateway.cost'];
+    assert.equal(cost.dataPoints.length, 2001);
+    assert.equal(cost.dataPoints.at(-1).value, 5000);
+
+    for (let i = 0; i < 2000; i++) requestDurations.record(0.01, 'GET', `/r${i}`, 200, undefined, undefined);
+    const durationsAtLimit = mapsIn(requestDurations.cache);
+    for (let i = 0; i < 3000; i++) requestDurations.record(0.01, 'GET', '/r0', 200, `tenant-${i}`, undefined);
+    assert.equal(mapsIn(requestDurations.cache), durationsAtLimit);
+  });
+
+  it('leaves http.response.status_code out of a request that sent none', async () => {
+    requestDurations.record(0.3, 'GET', '/v1/slow', undefined, undefined, 'aborted');
+    const [point] = (await collected())['http.server.request.duration'].dataPoints;
+    assert.deepEqual({ ...point.attributes }, { 'http.request.method': 'GET', 'http.route': '/v1/slow', 'error.type': 'aborted' });
+  });
+
   it('starts afresh on enable()', async () => {
     requestDurations.record(0.01, 'GET', '/x', 200, undefined, undefined);
     costMetrics.series('acme', '/x', 'gpt-4o', 'openai').cost.add(1);

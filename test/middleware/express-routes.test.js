@@ -31,6 +31,10 @@ for (const [name, express] of [['Express 5', require('express')], ['Express 4', 
       inner.get('/', ok);
       outer.use('/projects/:pid/jobs', inner);
       root.use('/api', outer);
+
+      const pair = express.Router(); // two parameters in one segment of the mount path
+      pair.get('/x', ok);
+      root.use('/t/:a-:b', pair);
       app = await listen(root);
     });
     after(async () => {
@@ -45,6 +49,9 @@ for (const [name, express] of [['Express 5', require('express')], ['Express 4', 
       ['/v2/globex/items/4', '/v2/:tenant/items/:id'],
       ['/v1/items/5', '/v1/items/:id'],
       ['/api/projects/p9/jobs', '/api/projects/:pid/jobs/'],
+      // The second must not be named by the first one's raw values (the template is cached).
+      ['/t/john-doe/x', '/t/:a-:b/x'],
+      ['/t/jane-roe/x', '/t/:a-:b/x'],
     ];
     for (const [path, template] of cases) {
       it(`names ${path} by ${template}`, async () => {

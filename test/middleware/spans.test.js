@@ -1,10 +1,11 @@
 'use strict';
 const assert = require('node:assert/strict');
+const http = require('node:http');
 const request = require('supertest');
 const { SpanKind, SpanStatusCode } = require('@opentelemetry/api');
 const { FRAMEWORKS } = require('../support/apps');
 const { listen } = require('../support/servers');
-const { startMemoryTelemetry, waitForServerSpans, metricPoints, serverSpans } = require('../support/telemetry');
+const { startMemoryTelemetry, waitForServerSpans, metricPoint, metricPoints, serverSpans } = require('../support/telemetry');
 
 describe('otelMiddleware(): the SERVER span', () => {
   let telemetry;
@@ -106,6 +107,64 @@ describe('otelMiddleware(): the SERVER span', () => {
         const [span] = await waitForServerSpans(telemetry);
         assert.equal(span.status.code, SpanStatusCode.UNSET);
         assert.equal(span.events.length, 0);
+      });
+
+      // Gives up on a request after `ms`: the server sees the connection close mid-response.
+      const abandon = (path, ms) =>
+        new Promise((resolve) => {
+          const req = http.get(app.url + path, (res) => res.resume());
+          req.on('error', () => {});
+          setTimeout(() => {
+            req.destroy();
+            resolve();
+          }, ms);
+        });
+
+      it('records a response the client abandoned before its head as aborted: no status code, ERROR', async () => {
+        const slowPoints = async () => (await metricPoints(telemetry, 'http.server.request.duration')).filter((p) => p.attributes['http.route'] === '/v1/slow');
+        const before = (await slowPoints())[0]?.value.count ?? 0;
+        await abandon('/v1/slow', 60);
+        const [span] = await waitForServerSpans(telemetry);
+        assert.equal(span.attributes['http.route'], '/v1/slow');
+        assert.equal(span.attributes['http.response.status_code'], undefined);
+        assert.equal(span.attributes['error.type'], 'aborted');
+        assert.equal(span.status.code, SpanStatusCode.ERROR);
+        const points = await slowPoints();
+        assert.equal(points.length, 1, 'one series: never a status the client did not get');
+        assert.equal(points[0].attributes['http.response.status_code'], undefined);
+        assert.equal(points[0].attributes['error.type'], 'aborted');
+        assert.equal(points[0].value.count - before, 1);
+      });
+
+      it('records a response abandoned after its head as aborted, with the status code that was sent', async () => {
+        const abortedCount = async () => (await metricPoint(telemetry, 'http.server.request.duration', { 'http.route': '/v1/stream', 'error.type': 'aborted' }))?.value.count ?? 0;
+        const before = await abortedCount();
+        await abandon('/v1/stream', 100);
+        const [span] = await waitForServerSpans(telemetry);
+        assert.equal(span.attributes['http.response.status_code'], 200);
+        assert.equal(span.attributes['error.type'], 'aborted');
+        assert.equal(span.status.code, SpanStatusCode.ERROR);
+        const point = await metricPoint(telemetry, 'http.server.request.duration', { 'http.route': '/v1/stream', 'error.type': 'aborted' });
+        assert.equal(point.attributes['http.response.status_code'], 200);
+        assert.equal((await abortedCount()) - before, 1);
+      });
+
+      it('leaves a streamed response that completes UNSET, with no error.type', async () => {
+        await request(app.url).get('/v1/stream').expect(200);
+        const [span] = await waitForServerSpans(telemetry);
+        assert.equal(span.attributes['http.response.status_code'], 200);
+        assert.equal(span.attributes['error.type'], undefined);
+        assert.equal(span.status.code, SpanStatusCode.UNSET);
+      });
+
+      it('keeps the mount templates of a nested route whose error an app-level handler answers', async () => {
+        await request(app.url).get('/v2/users/7/broken/9').expect(500);
+        const [span] = await waitForServerSpans(telemetry);
+        assert.equal(span.name, 'GET /v2/users/:uid/broken/:itemId');
+        assert.equal(span.attributes['http.route'], '/v2/users/:uid/broken/:itemId');
+        const routes = (await metricPoints(telemetry, 'http.server.request.duration')).map((p) => p.attributes['http.route']);
+        assert.ok(routes.includes('/v2/users/:uid/broken/:itemId'), routes.join(' '));
+        assert.ok(!routes.includes('/broken/:itemId'), routes.join(' '));
       });
 
       it('records the latency histogram per route with the semconv buckets', async () => {

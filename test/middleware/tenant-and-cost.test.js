@@ -79,6 +79,24 @@ describe('otelMiddleware(): tenant, cost and options', () => {
           assert.equal((await request(strict).get('/v1/items/1').set('x-tenant-id', 'acme').expect(200)).body.tenant, null);
         });
 
+        it('treats a tenant.validate that throws as a rejection: the request and its span go on', async () => {
+          const throwing = await serve({
+            tenant: {
+              validate: (id) => {
+                if (id === 'boom') throw new Error('validator bug');
+                return true;
+              },
+            },
+          });
+          const before = (await metricPoint(telemetry, 'tenant.rejected', { reason: 'invalid' }))?.value ?? 0;
+          const res = await request(throwing).get('/v1/items/1').set('x-tenant-id', 'boom').expect(200);
+          assert.equal(res.body.tenant, null);
+          const [span] = await waitForServerSpans(telemetry);
+          assert.equal(span.attributes['http.route'], '/v1/items/:id');
+          assert.equal(span.attributes['tenant.id'], undefined);
+          assert.equal((await metricPoint(telemetry, 'tenant.rejected', { reason: 'invalid' })).value - before, 1);
+        });
+
         it('caps distinct tenants in metrics at maxTenants; spans keep the real one', async () => {
           const capped = await serve({ tenant: { maxTenants: 2 } });
           const slug = framework.name.replace(/\W/g, '');

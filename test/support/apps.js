@@ -2,6 +2,7 @@
 // The same application on every supported framework and major, so one contract suite runs
 // against all of them (as @fastify/otel runs one suite against two majors through aliases).
 const { trace } = require('@opentelemetry/api');
+const { PassThrough } = require('node:stream');
 const { tracedFetch } = require('@motadata/otel');
 
 // Looked up per call: suites restart telemetry, and a tracer taken earlier would keep the old provider.
@@ -51,6 +52,11 @@ const handlers = {
     await pause(Math.random() * 3);
     return { n: h.params.n, traceId: h.otel.traceId, serverSpanId: h.otel.span.spanContext().spanId, childTraceId: child.traceId, childSpanId: child.spanId };
   },
+  // Answers after `ms` (default 300): a client that gives up first leaves the response unfinished.
+  slow: async (h) => {
+    await pause(Number(h.query.ms ?? 300));
+    return { ok: true };
+  },
   call: async (h) => {
     const response = await tracedFetch(`${h.query.to}/v1/items/7`);
     return { downstream: await response.json(), traceId: h.otel.traceId };
@@ -87,11 +93,19 @@ function expressApp(express, otel, options) {
   app.get('/v1/timing-set', wrap(handlers.timingSet));
   app.get('/v1/work/:n', wrap(handlers.work));
   app.get('/v1/call', wrap(handlers.call));
+  app.get('/v1/slow', wrap(handlers.slow));
+  // The head and a first chunk at once, the rest after 300 ms.
+  app.get('/v1/stream', (_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.write('first chunk\n');
+    setTimeout(() => res.end('last chunk\n'), 300);
+  });
   app.get('/v1/throw', wrap(boom));
   app.get('/v1/throw-async', wrap(boomAsync));
   app.get('/v1/throw-400', wrap(clientError));
   const items = express.Router({ mergeParams: true });
   items.get('/items/:itemId', wrap(handlers.userItem));
+  items.get('/broken/:itemId', wrap(boom));
   const v2 = express.Router();
   v2.use('/users/:uid', items);
   app.use('/v2', v2);
@@ -122,11 +136,20 @@ function koaApp(Koa, otel, options) {
   router.get('/v1/timing-set', wrap(handlers.timingSet));
   router.get('/v1/work/:n', wrap(handlers.work));
   router.get('/v1/call', wrap(handlers.call));
+  router.get('/v1/slow', wrap(handlers.slow));
+  router.get('/v1/stream', (ctx) => {
+    const body = new PassThrough();
+    body.write('first chunk\n');
+    setTimeout(() => body.end('last chunk\n'), 300);
+    ctx.type = 'text/plain';
+    ctx.body = body;
+  });
   router.get('/v1/throw', wrap(boom));
   router.get('/v1/throw-async', wrap(boomAsync));
   router.get('/v1/throw-400', wrap(clientError));
   const items = new Router();
   items.get('/items/:itemId', wrap(handlers.userItem));
+  items.get('/broken/:itemId', wrap(boom));
   const v2 = new Router();
   v2.use('/users/:uid', items.routes());
   router.use('/v2', v2.routes());
