@@ -63,7 +63,7 @@ export async function tracedFetch(input: string | URL | Request, init?: RequestI
   const span = kitInstruments().tracer.startSpan(method === '_OTHER' ? 'HTTP' : method, { kind: SpanKind.CLIENT, attributes });
   const ctx = trace.setSpan(context.active(), span);
   const headers = outgoingHeaders(init?.headers ?? request?.headers);
-  propagation.inject(ctx, headers, carrierSetter);
+  propagation.inject(ctx, headers, headers instanceof Headers ? carrierSetter : replacingSetter);
   try {
     // fetch and its arguments handed to context.with: no closure per call.
     const response = await context.with(ctx, fetch, undefined, request ?? input, { ...init, headers });
@@ -83,24 +83,38 @@ export async function tracedFetch(input: string | URL | Request, init?: RequestI
   }
 }
 
-const PROPAGATION_HEADERS = new Set(['traceparent', 'tracestate', 'baggage']);
-
 /**
  * A copy of the caller's headers to add ours to: the caller's are never mutated, since the same
  * init may be reused for several calls. A plain object (or none) stays a plain object, which
  * undici takes as is; building a `Headers` validates every entry, and fetch copies it again.
- * Keys that ours replace are dropped whatever their case, as `Headers.set` would.
+ * Anything else fetch accepts (a `Headers` of any implementation, a Map, pairs) becomes a
+ * `Headers`: `Object.keys` of those would lose every entry.
  */
 function outgoingHeaders(given: HeadersInit | undefined): Headers | Record<string, string> {
   if (given === undefined) return {};
-  if (given instanceof Headers || Array.isArray(given) || typeof given !== 'object') return new Headers(given);
+  if (typeof given !== 'object' || given === null) return new Headers(given);
+  const proto = Object.getPrototypeOf(given) as unknown;
+  if (proto !== Object.prototype && proto !== null) return new Headers(given as HeadersInit);
   const copy: Record<string, string> = {};
   for (const key of Object.keys(given)) {
     const value = (given as Record<string, string | undefined>)[key];
-    if (value !== undefined && !PROPAGATION_HEADERS.has(key.toLowerCase())) copy[key] = value;
+    if (value !== undefined) copy[key] = value;
   }
   return copy;
 }
+
+/**
+ * Sets a header on the plain-object copy, dropping the caller's spelling of the same name in any
+ * case, as `Headers.set` would: a caller's `baggage` stays unless the propagator writes its own.
+ */
+const replacingSetter: TextMapSetter<Record<string, string>> = {
+  set(carrier, key, value) {
+    for (const existing of Object.keys(carrier)) {
+      if (existing !== key && existing.length === key.length && existing.toLowerCase() === key) delete carrier[existing];
+    }
+    carrier[key] = value;
+  },
+};
 
 /** url.full without credentials, as semconv requires. */
 function redact(url: URL): string {

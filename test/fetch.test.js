@@ -80,6 +80,42 @@ describe('tracedFetch()', () => {
     }
   });
 
+  it('keeps the caller\'s headers given as a Map or another Headers implementation', async () => {
+    // A Headers from another fetch implementation (the undici or node-fetch packages): iterable
+    // pairs with get/set, not an instance of the global Headers.
+    class ForeignHeaders {
+      constructor(entries) {
+        this.map = new Map(entries);
+      }
+      get(name) {
+        return this.map.get(name) ?? null;
+      }
+      set(name, value) {
+        this.map.set(name, value);
+      }
+      [Symbol.iterator]() {
+        return this.map[Symbol.iterator]();
+      }
+    }
+    for (const headers of [new Map([['authorization', 'Bearer X'], ['x-own', 'a']]), new ForeignHeaders([['authorization', 'Bearer X'], ['x-own', 'a']])]) {
+      const body = await (await tracedFetch(`${echo.url}/x`, { headers })).json();
+      assert.equal(body.headers.authorization, 'Bearer X', headers.constructor.name);
+      assert.equal(body.headers['x-own'], 'a');
+      assert.match(body.headers.traceparent, /^00-[0-9a-f]{32}-[0-9a-f]{16}-0[0-3]$/);
+    }
+  });
+
+  it('keeps a caller\'s own baggage when the context has none to send, whatever form the headers take', async () => {
+    for (const headers of [{ Baggage: 'team=red' }, new Headers({ baggage: 'team=red' }), [['baggage', 'team=red']]]) {
+      const body = await (await tracedFetch(`${echo.url}/x`, { headers })).json();
+      assert.equal(body.headers.baggage, 'team=red');
+    }
+    // With baggage in the context, the propagator's replaces the caller's.
+    const baggage = propagation.createBaggage({ 'tenant.id': { value: 'acme' } });
+    const body = await context.with(propagation.setBaggage(context.active(), baggage), async () => (await tracedFetch(`${echo.url}/x`, { headers: { Baggage: 'team=red' } })).json());
+    assert.equal(body.headers.baggage, 'tenant.id=acme');
+  });
+
   it('marks 4xx and 5xx responses as errors and returns them untouched', async () => {
     const res = await tracedFetch(`${echo.url}/x?status=503`);
     assert.equal(res.status, 503);
