@@ -73,7 +73,10 @@ export interface ResolvedTelemetryOptions {
   readonly resourceAttributes: Attributes;
   readonly traces: {
     readonly exporters: readonly TraceExporterName[];
+    /** The OTLP traces URL (exporters `otlp` and `jaeger`). */
     readonly url: string;
+    /** Zipkin's span endpoint (exporter `zipkin`); a separate URL, as the two can run together. */
+    readonly zipkinUrl: string;
     readonly protocol: OtlpProtocol;
     readonly headers: Record<string, string> | undefined;
     readonly sampler: SamplerChoice;
@@ -234,11 +237,17 @@ export function resolveTelemetryOptions(options: TelemetryOptions = {}, env: Env
   if (environment !== undefined) resourceAttributes['deployment.environment.name'] = environment;
 
   const traceExporters = oneOf(TRACE_EXPORTERS, 'traces.exporter', traces.exporter, 'OTEL_TRACES_EXPORTER', env, 'otlp');
-  const traceUrl = traceExporters.includes('zipkin')
-    ? traces.endpoint !== undefined
-      ? checkUrl(String(traces.endpoint), 'traces.endpoint', false)
-      : envValue(env, 'OTEL_EXPORTER_ZIPKIN_ENDPOINT') ?? DEFAULT_ZIPKIN_URL
-    : otlpUrl('traces.endpoint', traces.endpoint, env, 'traces');
+  // `traces.endpoint` is Zipkin's URL when the exporter is zipkin, else OTLP's. Only
+  // OTEL_TRACES_EXPORTER can list both; the option would then be ambiguous.
+  const zipkin = traceExporters.includes('zipkin');
+  if (zipkin && traces.endpoint !== undefined && (traceExporters.includes('otlp') || traceExporters.includes('jaeger'))) {
+    throw optionError('traces.endpoint', 'unset when the exporters are both zipkin and OTLP (use OTEL_EXPORTER_ZIPKIN_ENDPOINT and OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)', traces.endpoint);
+  }
+  const zipkinEnv = envValue(env, 'OTEL_EXPORTER_ZIPKIN_ENDPOINT');
+  let zipkinUrl = DEFAULT_ZIPKIN_URL;
+  if (zipkin && traces.endpoint !== undefined) zipkinUrl = checkUrl(String(traces.endpoint), 'traces.endpoint', false);
+  else if (zipkin && zipkinEnv !== undefined) zipkinUrl = checkUrl(zipkinEnv, 'OTEL_EXPORTER_ZIPKIN_ENDPOINT', true);
+  const traceUrl = otlpUrl('traces.endpoint', zipkin ? undefined : traces.endpoint, env, 'traces');
 
   const interval = metricsOptions.intervalMillis ?? (envValue(env, 'OTEL_METRIC_EXPORT_INTERVAL') !== undefined ? Number(envValue(env, 'OTEL_METRIC_EXPORT_INTERVAL')) : 60000);
   if (!Number.isInteger(interval) || interval <= 0) {
@@ -259,6 +268,7 @@ export function resolveTelemetryOptions(options: TelemetryOptions = {}, env: Env
     traces: {
       exporters: traceExporters,
       url: traceUrl,
+      zipkinUrl,
       protocol: protocol('traces.protocol', traces.protocol, env, 'TRACES'),
       headers: headers('traces.headers', traces.headers),
       sampler: sampler(traces.sampleRatio, env),

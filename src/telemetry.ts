@@ -257,7 +257,7 @@ export function batchConfigFromEnv(): BufferConfig {
 }
 
 function spanProcessorsFor(name: string, resolved: ResolvedTelemetryOptions, memory: InMemorySpanExporter | undefined): SpanProcessor[] {
-  const { url, protocol, headers } = resolved.traces;
+  const { url, zipkinUrl, protocol, headers } = resolved.traces;
   switch (name) {
     case 'memory':
       // Simple, not batched: a test reads a span as soon as it ends.
@@ -265,7 +265,7 @@ function spanProcessorsFor(name: string, resolved: ResolvedTelemetryOptions, mem
     case 'console':
       return [new SimpleSpanProcessor(new ConsoleSpanExporter())];
     case 'zipkin':
-      return [new BatchSpanProcessor(new ZipkinExporter({ url }), batchConfigFromEnv())];
+      return [new BatchSpanProcessor(new ZipkinExporter({ url: zipkinUrl }), batchConfigFromEnv())];
     case 'otlp':
     case 'jaeger': {
       const config = otlpConfig(url, headers);

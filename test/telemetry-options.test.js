@@ -47,8 +47,22 @@ describe('initTelemetry() settings precedence', () => {
   });
 
   it('uses the zipkin default URL and OTEL_EXPORTER_ZIPKIN_ENDPOINT for zipkin', () => {
-    assert.equal(resolveTelemetryOptions({ traces: { exporter: 'zipkin' } }, {}).traces.url, 'http://localhost:9411/api/v2/spans');
-    assert.equal(resolveTelemetryOptions({ traces: { exporter: 'zipkin' } }, { OTEL_EXPORTER_ZIPKIN_ENDPOINT: 'http://z:9411/api/v2/spans' }).traces.url, 'http://z:9411/api/v2/spans');
+    assert.equal(resolveTelemetryOptions({ traces: { exporter: 'zipkin' } }, {}).traces.zipkinUrl, 'http://localhost:9411/api/v2/spans');
+    assert.equal(resolveTelemetryOptions({ traces: { exporter: 'zipkin' } }, { OTEL_EXPORTER_ZIPKIN_ENDPOINT: 'http://z:9411/api/v2/spans' }).traces.zipkinUrl, 'http://z:9411/api/v2/spans');
+    assert.equal(resolveTelemetryOptions({ traces: { exporter: 'zipkin', endpoint: 'http://z2:9411/api/v2/spans' } }, {}).traces.zipkinUrl, 'http://z2:9411/api/v2/spans');
+  });
+
+  it('keeps the OTLP and Zipkin URLs apart when OTEL_TRACES_EXPORTER lists both', () => {
+    const env = { OTEL_TRACES_EXPORTER: 'otlp,zipkin', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_EXPORTER_ZIPKIN_ENDPOINT: 'http://z:9411/api/v2/spans' };
+    const { traces } = resolveTelemetryOptions({}, env);
+    assert.deepEqual(traces.exporters, ['otlp', 'zipkin']);
+    assert.equal(traces.url, 'http://collector:4318/v1/traces');
+    assert.equal(traces.zipkinUrl, 'http://z:9411/api/v2/spans');
+    assert.throws(() => resolveTelemetryOptions({ traces: { endpoint: 'http://x:4318' } }, env), /option "traces\.endpoint" must be unset when the exporters are both zipkin and OTLP/);
+  });
+
+  it('rejects an OTEL_EXPORTER_ZIPKIN_ENDPOINT that is not an http(s) URL, naming it', () => {
+    assert.throws(() => resolveTelemetryOptions({ traces: { exporter: 'zipkin' } }, { OTEL_EXPORTER_ZIPKIN_ENDPOINT: 'garbage' }), /OTEL_EXPORTER_ZIPKIN_ENDPOINT="garbage" must be an http\(s\) URL/);
   });
 
   it('rejects a grpc protocol from the environment with the variable named', () => {
