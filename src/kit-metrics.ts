@@ -5,6 +5,7 @@ import {
   ATTR_HTTP_REQUEST_METHOD,
   ATTR_HTTP_RESPONSE_STATUS_CODE,
   ATTR_HTTP_ROUTE,
+  ATTR_URL_SCHEME,
 } from '@opentelemetry/semantic-conventions';
 import { AggregatedHistogram, AggregatedSum, KitMetricProducer, child } from './aggregation';
 import type { HistogramSeries, SumSeries } from './aggregation';
@@ -48,18 +49,18 @@ export const genAiTokenUsage = new AggregatedHistogram(
 
 type Level<T> = Map<string | number, T>;
 
-/** `http.server.request.duration` by method → route → status → tenant → error.type ('' where absent). */
+/** `http.server.request.duration` by method → scheme → route → status → tenant → error.type ('' where absent). */
 class RequestDurations {
-  private cache: Level<Level<Level<Level<Level<HistogramSeries>>>>> = new Map();
+  private cache: Level<Level<Level<Level<Level<Level<HistogramSeries>>>>>> = new Map();
 
   reset(): void {
     this.cache = new Map();
   }
 
-  record(seconds: number, method: string, route: string | undefined, status: number | undefined, tenant: string | undefined, errorType: string | undefined): void {
-    let series = this.cache.get(method)?.get(route ?? '')?.get(status ?? '')?.get(tenant ?? '')?.get(errorType ?? '');
+  record(seconds: number, method: string, scheme: string, route: string | undefined, status: number | undefined, tenant: string | undefined, errorType: string | undefined): void {
+    let series = this.cache.get(method)?.get(scheme)?.get(route ?? '')?.get(status ?? '')?.get(tenant ?? '')?.get(errorType ?? '');
     if (series === undefined) {
-      const attributes: Attributes = { [ATTR_HTTP_REQUEST_METHOD]: method };
+      const attributes: Attributes = { [ATTR_HTTP_REQUEST_METHOD]: method, [ATTR_URL_SCHEME]: scheme };
       if (status !== undefined) attributes[ATTR_HTTP_RESPONSE_STATUS_CODE] = status;
       if (route !== undefined) attributes[ATTR_HTTP_ROUTE] = route;
       if (tenant !== undefined) attributes[ATTR_TENANT_ID] = tenant;
@@ -68,7 +69,7 @@ class RequestDurations {
       series = requestDuration.seriesFor(attributes);
       // Past the cardinality limit every new combination is the overflow series: caching it
       // (or making the Maps on the way to it) would let the cache grow without bound.
-      if (!full) child(child(child(child(this.cache, method), route ?? ''), status ?? ''), tenant ?? '').set(errorType ?? '', series);
+      if (!full) child(child(child(child(child(this.cache, method), scheme), route ?? ''), status ?? ''), tenant ?? '').set(errorType ?? '', series);
     }
     series.record(seconds);
   }

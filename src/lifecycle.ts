@@ -149,6 +149,8 @@ export class RequestTelemetry implements RequestOtel {
   readonly context: Context;
   readonly tenantId: string | undefined;
   /** @internal */ readonly method: string;
+  /** `url.scheme`: semconv requires it on the duration metric, so it is read for every request. @internal */
+  readonly scheme: string;
   /** @internal */ readonly metricTenant: string | undefined;
   /** @internal */ costUsd = 0;
   /** @internal */ inputTokens = 0;
@@ -171,6 +173,7 @@ export class RequestTelemetry implements RequestOtel {
     const options = lifecycle.options;
     const rawMethod = req.method ?? 'GET';
     this.method = KNOWN_HTTP_METHODS.has(rawMethod) ? rawMethod : '_OTHER';
+    this.scheme = (req.socket as { encrypted?: boolean } | null | undefined)?.encrypted ? 'https' : 'http';
 
     const active = context.active();
     const rpc = getRPCMetadata(active);
@@ -216,7 +219,7 @@ export class RequestTelemetry implements RequestOtel {
       if (this.rpc === undefined) {
         span.setAttribute(ATTR_HTTP_REQUEST_METHOD, this.method);
         span.setAttribute(ATTR_URL_PATH, pathOf(req));
-        span.setAttribute(ATTR_URL_SCHEME, (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http');
+        span.setAttribute(ATTR_URL_SCHEME, this.scheme);
         if (this.method === '_OTHER') span.setAttribute(ATTR_HTTP_REQUEST_METHOD_ORIGINAL, rawMethod);
         requestHostAttributes(span, req.headers.host);
         const userAgent = req.headers['user-agent'];
@@ -341,10 +344,10 @@ export class RequestTelemetry implements RequestOtel {
     // Read here too: finalize() skips the route of an unsampled span, the metric needs it.
     const route = this.routeTemplate();
     if (kitMetricProducer.enabled) {
-      requestDurations.record(durationSeconds, this.method, route, statusCode, this.metricTenant, errorType);
+      requestDurations.record(durationSeconds, this.method, this.scheme, route, statusCode, this.metricTenant, errorType);
     } else {
       // A MeterProvider set up without initTelemetry(): the SDK instrument, same attributes.
-      const attributes: Attributes = { [ATTR_HTTP_REQUEST_METHOD]: this.method };
+      const attributes: Attributes = { [ATTR_HTTP_REQUEST_METHOD]: this.method, [ATTR_URL_SCHEME]: this.scheme };
       if (statusCode !== undefined) attributes[ATTR_HTTP_RESPONSE_STATUS_CODE] = statusCode;
       if (route !== undefined) attributes[ATTR_HTTP_ROUTE] = route;
       if (this.metricTenant !== undefined) attributes[ATTR_TENANT_ID] = this.metricTenant;

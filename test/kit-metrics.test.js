@@ -17,16 +17,16 @@ describe('kit-aggregated metrics', () => {
   after(() => kitMetricProducer.disable());
 
   it('keeps one cumulative duration series per method, route, status, tenant and error type', async () => {
-    requestDurations.record(0.003, 'GET', '/v1/items/:id', 200, 'acme', undefined);
-    requestDurations.record(0.2, 'GET', '/v1/items/:id', 200, 'acme', undefined);
-    requestDurations.record(12, 'GET', '/v1/items/:id', 200, 'acme', undefined);
-    requestDurations.record(0.01, 'GET', undefined, 404, undefined, undefined);
-    requestDurations.record(0.05, 'POST', '/v1/generate', 500, 'acme', 'Error');
+    requestDurations.record(0.003, 'GET', 'http', '/v1/items/:id', 200, 'acme', undefined);
+    requestDurations.record(0.2, 'GET', 'http', '/v1/items/:id', 200, 'acme', undefined);
+    requestDurations.record(12, 'GET', 'http', '/v1/items/:id', 200, 'acme', undefined);
+    requestDurations.record(0.01, 'GET', 'http', undefined, 404, undefined, undefined);
+    requestDurations.record(0.05, 'POST', 'http', '/v1/generate', 500, 'acme', 'Error');
     const metric = (await collected())['http.server.request.duration'];
     assert.equal(metric.descriptor.unit, 's');
     assert.equal(metric.dataPoints.length, 3);
     const items = metric.dataPoints[0];
-    assert.deepEqual({ ...items.attributes }, { 'http.request.method': 'GET', 'http.response.status_code': 200, 'http.route': '/v1/items/:id', 'tenant.id': 'acme' });
+    assert.deepEqual({ ...items.attributes }, { 'http.request.method': 'GET', 'url.scheme': 'http', 'http.response.status_code': 200, 'http.route': '/v1/items/:id', 'tenant.id': 'acme' });
     assert.equal(items.value.count, 3);
     assert.equal(items.value.sum, 12.203);
     assert.equal(items.value.min, 0.003);
@@ -35,16 +35,16 @@ describe('kit-aggregated metrics', () => {
     assert.equal(items.value.buckets.counts[0], 1);
     assert.equal(items.value.buckets.counts[items.value.buckets.boundaries.indexOf(0.25)], 1);
     assert.equal(items.value.buckets.counts.at(-1), 1);
-    assert.deepEqual({ ...metric.dataPoints[1].attributes }, { 'http.request.method': 'GET', 'http.response.status_code': 404 });
+    assert.deepEqual({ ...metric.dataPoints[1].attributes }, { 'http.request.method': 'GET', 'url.scheme': 'http', 'http.response.status_code': 404 });
     assert.equal(metric.dataPoints[2].attributes['error.type'], 'Error');
     // Cumulative: a second collection still has everything.
     assert.equal((await collected())['http.server.request.duration'].dataPoints[0].value.count, 3);
   });
 
   it('sends series past 2000 to one overflow series, as the SDK does', async () => {
-    for (let i = 0; i < 2005; i++) requestDurations.record(0.01, 'GET', `/r${i}`, 200, undefined, undefined);
+    for (let i = 0; i < 2005; i++) requestDurations.record(0.01, 'GET', 'http', `/r${i}`, 200, undefined, undefined);
     // A route seen before the limit keeps its own series.
-    requestDurations.record(0.02, 'GET', '/r0', 200, undefined, undefined);
+    requestDurations.record(0.02, 'GET', 'http', '/r0', 200, undefined, undefined);
     const metric = (await collected())['http.server.request.duration'];
     assert.equal(metric.dataPoints.length, 2001);
     const overflow = metric.dataPoints.at(-1);
@@ -65,20 +65,20 @@ describe('kit-aggregated metrics', () => {
     assert.equal(cost.dataPoints.length, 2001);
     assert.equal(cost.dataPoints.at(-1).value, 5000);
 
-    for (let i = 0; i < 2000; i++) requestDurations.record(0.01, 'GET', `/r${i}`, 200, undefined, undefined);
+    for (let i = 0; i < 2000; i++) requestDurations.record(0.01, 'GET', 'http', `/r${i}`, 200, undefined, undefined);
     const durationsAtLimit = mapsIn(requestDurations.cache);
-    for (let i = 0; i < 3000; i++) requestDurations.record(0.01, 'GET', '/r0', 200, `tenant-${i}`, undefined);
+    for (let i = 0; i < 3000; i++) requestDurations.record(0.01, 'GET', 'http', '/r0', 200, `tenant-${i}`, undefined);
     assert.equal(mapsIn(requestDurations.cache), durationsAtLimit);
   });
 
   it('leaves http.response.status_code out of a request that sent none', async () => {
-    requestDurations.record(0.3, 'GET', '/v1/slow', undefined, undefined, 'aborted');
+    requestDurations.record(0.3, 'GET', 'http', '/v1/slow', undefined, undefined, 'aborted');
     const [point] = (await collected())['http.server.request.duration'].dataPoints;
-    assert.deepEqual({ ...point.attributes }, { 'http.request.method': 'GET', 'http.route': '/v1/slow', 'error.type': 'aborted' });
+    assert.deepEqual({ ...point.attributes }, { 'http.request.method': 'GET', 'url.scheme': 'http', 'http.route': '/v1/slow', 'error.type': 'aborted' });
   });
 
   it('starts afresh on enable()', async () => {
-    requestDurations.record(0.01, 'GET', '/x', 200, undefined, undefined);
+    requestDurations.record(0.01, 'GET', 'http', '/x', 200, undefined, undefined);
     costMetrics.series('acme', '/x', 'gpt-4o', 'openai').cost.add(1);
     kitMetricProducer.enable();
     assert.deepEqual((await kitMetricProducer.collect()).resourceMetrics.scopeMetrics, []);

@@ -177,7 +177,9 @@ describe('otelMiddleware(): the SERVER span', () => {
         assert.ok(point.value.count >= 2);
         assert.equal(point.descriptor.unit, 's');
         assert.deepEqual(point.value.buckets.boundaries, [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10]);
-        assert.deepEqual(Object.keys(point.attributes).sort(), ['http.request.method', 'http.response.status_code', 'http.route']);
+        // url.scheme is Required on this metric by semconv.
+        assert.deepEqual(Object.keys(point.attributes).sort(), ['http.request.method', 'http.response.status_code', 'http.route', 'url.scheme']);
+        assert.equal(point.attributes['url.scheme'], 'http');
       });
     });
   }
