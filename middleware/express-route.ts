@@ -11,6 +11,8 @@
  * its keys, from which the template is rebuilt by putting `:name` back into the matched segments.
  */
 
+import { pathOfTarget } from '../src/options';
+
 interface Key {
   name: string | number;
 }
@@ -72,7 +74,7 @@ export function expressRoute(source: unknown): string | undefined {
   // Express's routers put `req.baseUrl` back as the request leaves them (an error passed on to an
   // app-level error handler, a fall-through), so by the time the response closes it may be ''
   // for a nested route; the mounts are then matched against the request's own path.
-  const baseUrl = req.baseUrl || pathOfUrl(req.originalUrl);
+  const baseUrl = req.baseUrl || pathOfTarget(req.originalUrl);
   // Inside a sub-app, the path starts with the sub-app's own (raw) mount: skip as many segments.
   const innerBase = skipSegments(baseUrl, segmentCount(appMount));
   if (chains.length === 1) {
@@ -86,19 +88,6 @@ export function expressRoute(source: unknown): string | undefined {
     if (template !== undefined) return appMount + template + routePath;
   }
   return routePath;
-}
-
-/** The path of a request target: `/a/b` of `/a/b?x=1` (or of `http://host/a/b?x=1`). */
-function pathOfUrl(url: string | undefined): string {
-  if (url === undefined) return '';
-  let path = url;
-  if (path.charCodeAt(0) !== 47 /* / */) {
-    const scheme = path.indexOf('://');
-    const slash = scheme === -1 ? -1 : path.indexOf('/', scheme + 3);
-    path = slash === -1 ? '/' : path.slice(slash);
-  }
-  const query = path.indexOf('?');
-  return query === -1 ? path : path.slice(0, query);
 }
 
 // Express 4 keeps its router in `_router` (its `app.router` getter throws); Express 5 in `router`.

@@ -180,9 +180,23 @@ export function resolveOptions<Req>(options: OtelMiddlewareOptions<Req> = {}): R
 
 /** The path of a request target, without the query string. */
 export function pathOf(req: IncomingMessage): string {
-  const url = req.url ?? '/';
-  const query = url.indexOf('?');
-  return query === -1 ? url : url.slice(0, query);
+  return pathOfTarget(req.url);
+}
+
+/**
+ * The path of a request target: `/a/b` of `/a/b?x=1`, and of the absolute form
+ * `http://host/a/b?x=1` that servers must accept too (RFC 9112, section 3.2.2).
+ */
+export function pathOfTarget(target: string | undefined): string {
+  if (target === undefined) return '/';
+  let path = target;
+  if (path.charCodeAt(0) !== 47 /* / */) {
+    const scheme = path.indexOf('://');
+    const slash = scheme === -1 ? -1 : path.indexOf('/', scheme + 3);
+    path = slash === -1 ? (scheme === -1 ? path : '/') : path.slice(slash);
+  }
+  const query = path.indexOf('?');
+  return query === -1 ? path : path.slice(0, query);
 }
 
 export function isIgnored(options: ResolvedOptions, path: string, req: unknown): boolean {

@@ -1,6 +1,7 @@
 'use strict';
 const assert = require('node:assert/strict');
 const http = require('node:http');
+const net = require('node:net');
 const request = require('supertest');
 const { SpanKind, SpanStatusCode } = require('@opentelemetry/api');
 const { FRAMEWORKS } = require('../support/apps');
@@ -165,6 +166,19 @@ describe('otelMiddleware(): the SERVER span', () => {
         const routes = (await metricPoints(telemetry, 'http.server.request.duration')).map((p) => p.attributes['http.route']);
         assert.ok(routes.includes('/v2/users/:uid/broken/:itemId'), routes.join(' '));
         assert.ok(!routes.includes('/broken/:itemId'), routes.join(' '));
+      });
+
+      it('takes url.path from an absolute-form request target without scheme, host or query', async () => {
+        // RFC 9112 3.2.2: a server must accept `GET http://host/path HTTP/1.1`; supertest
+        // cannot send one, so a raw socket does.
+        const { port } = new URL(app.url);
+        await new Promise((resolve, reject) => {
+          const socket = net.connect(port, '127.0.0.1', () => socket.end(`GET http://127.0.0.1:${port}/v1/items/9?debug=1 HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`));
+          socket.on('data', () => {}).on('end', resolve).on('error', reject);
+        });
+        const [span] = await waitForServerSpans(telemetry);
+        assert.equal(span.attributes['url.path'], '/v1/items/9');
+        assert.equal(span.attributes['http.route'], '/v1/items/:id');
       });
 
       it('records the latency histogram per route with the semconv buckets', async () => {
