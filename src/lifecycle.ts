@@ -35,7 +35,7 @@ const SERVER_SPAN = Object.freeze({ kind: SpanKind.SERVER });
 const REJECTED_INVALID = Object.freeze({ reason: 'invalid' });
 const ERROR_STATUS = Object.freeze({ code: SpanStatusCode.ERROR });
 /** `error.type` of a response the app never completed (see RequestTelemetry.end). */
-export const ERROR_TYPE_ABORTED = 'aborted';
+const ERROR_TYPE_ABORTED = 'aborted';
 const INCOMPLETE_MESSAGE = 'the connection closed before the response was complete';
 
 /**
@@ -315,7 +315,7 @@ export class RequestTelemetry implements RequestOtel {
     }
     // Server spans: 5xx is an error, 4xx is the client's and leaves the status UNSET.
     // See https://opentelemetry.io/docs/specs/semconv/http/http-spans/#status
-    if (statusCode >= 500) this.markError(this.error !== undefined ? errorTypeOf(this.error) : String(statusCode));
+    if (statusCode >= 500) this.markError(this.errorType(String(statusCode)));
   }
 
   /**
@@ -335,9 +335,9 @@ export class RequestTelemetry implements RequestOtel {
     const statusCode = complete || res.headersSent ? res.statusCode : undefined;
     this.finalize(statusCode);
     let errorType: string | undefined;
-    if (statusCode !== undefined && statusCode >= 500) errorType = this.error !== undefined ? errorTypeOf(this.error) : String(statusCode);
+    if (statusCode !== undefined && statusCode >= 500) errorType = this.errorType(String(statusCode));
     else if (!complete) {
-      errorType = this.error !== undefined ? errorTypeOf(this.error) : ERROR_TYPE_ABORTED;
+      errorType = this.errorType(ERROR_TYPE_ABORTED);
       if (this.span.isRecording()) this.markError(errorType, INCOMPLETE_MESSAGE);
     }
     const durationSeconds = (performance.now() - this.startTime) / 1000;
@@ -355,6 +355,11 @@ export class RequestTelemetry implements RequestOtel {
       this.instruments.requestDuration.record(durationSeconds, attributes);
     }
     if (this.rpc === undefined) this.span.end();
+  }
+
+  /** `error.type`: the escaped error's type if one was recorded, else `fallback`. */
+  private errorType(fallback: string): string {
+    return this.error !== undefined ? errorTypeOf(this.error) : fallback;
   }
 
   /** `error.type`, the escaped error as an exception event, and status ERROR on the span. */
