@@ -2,7 +2,7 @@ import { ValueType } from '@opentelemetry/api';
 import type { Attributes, HrTime } from '@opentelemetry/api';
 import { millisToHrTime } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
-import { AggregationTemporality, DataPointType } from '@opentelemetry/sdk-metrics';
+import { AggregationTemporality, DataPointType, InstrumentType } from '@opentelemetry/sdk-metrics';
 import type { CollectionResult, MetricData, MetricProducer } from '@opentelemetry/sdk-metrics';
 import { KIT_NAME, KIT_VERSION } from './version';
 
@@ -16,14 +16,18 @@ import { KIT_NAME, KIT_VERSION } from './version';
  * `recordCost` makes five of them. Here the hot callers find their series through nested Maps
  * keyed by values they already hold and cache it; a record is an addition (a sum) or a bucket
  * search and four additions (a histogram). The exported data is what the SDK would export for
- * these instruments: cumulative sums and explicit-bucket histograms, the same cardinality limit
- * (2000 series, then one `otel.metric.overflow` series).
+ * these instruments: explicit-bucket histograms and monotonic sums, cumulative or delta as each
+ * reader asks (`ReaderMetricProducer`), the same cardinality limit (2000 series counting one
+ * `otel.metric.overflow` series).
  *
  * Code that records the same metric names through the metrics API (`OTELMetrics`) lands in the
  * same series through `AggregatedMetric.seriesFor()`, so no name is exported twice.
  */
 
-/** The SDK's default cardinality limit per metric; past it, one overflow series (as the SDK does). */
+/**
+ * The SDK's default cardinality limit per metric. The SDK counts the overflow series inside it
+ * (1999 attribute sets, then `otel.metric.overflow`), and so does the kit.
+ */
 export const MAX_SERIES = 2000;
 const OVERFLOW_ATTRIBUTES: Attributes = Object.freeze({ 'otel.metric.overflow': true });
 
@@ -68,6 +72,18 @@ export interface MetricDescription {
   readonly valueType: ValueType;
 }
 
+/**
+ * What a delta reader last reported of each series (a sum's value, a histogram's count, sum and
+ * bucket counts), keyed by the series itself so a reset drops it with the series.
+ */
+export type Reported = WeakMap<SumSeries | HistogramSeries, number | HistogramSnapshot>;
+
+interface HistogramSnapshot {
+  readonly count: number;
+  readonly sum: number;
+  readonly counts: readonly number[];
+}
+
 /** The SDK's attribute-set identity: the same attributes in any key order are one series. */
 function attributesKey(attributes: Attributes): string {
   const keys = Object.keys(attributes).sort();
@@ -89,7 +105,7 @@ export abstract class AggregatedMetric<S extends SumSeries | HistogramSeries> {
 
   /** Whether new attribute sets now go to the overflow series: hot callers then stop caching. */
   get full(): boolean {
-    return this.all.length >= MAX_SERIES;
+    return this.all.length >= MAX_SERIES - 1;
   }
 
   protected abstract create(attributes: Attributes): S;
@@ -119,7 +135,11 @@ export abstract class AggregatedMetric<S extends SumSeries | HistogramSeries> {
     return this.overflow === undefined ? this.all : [...this.all, this.overflow];
   }
 
-  abstract toMetricData(startTime: HrTime, endTime: HrTime): MetricData | undefined;
+  /**
+   * The exported data: every series since `startTime` (cumulative), or, with `reported`, only the
+   * series that changed since the reader's last collection at `startTime`, by their change (delta).
+   */
+  abstract toMetricData(startTime: HrTime, endTime: HrTime, reported?: Reported): MetricData | undefined;
 }
 
 export class AggregatedSum extends AggregatedMetric<SumSeries> {
@@ -127,15 +147,25 @@ export class AggregatedSum extends AggregatedMetric<SumSeries> {
     return new SumSeries(attributes);
   }
 
-  toMetricData(startTime: HrTime, endTime: HrTime): MetricData | undefined {
-    const series = this.series();
-    if (series.length === 0) return undefined;
+  toMetricData(startTime: HrTime, endTime: HrTime, reported?: Reported): MetricData | undefined {
+    const dataPoints = [];
+    for (const s of this.series()) {
+      if (reported === undefined) {
+        dataPoints.push({ attributes: s.attributes, startTime, endTime, value: s.value });
+        continue;
+      }
+      const before = (reported.get(s) as number | undefined) ?? 0;
+      if (s.value === before) continue;
+      reported.set(s, s.value);
+      dataPoints.push({ attributes: s.attributes, startTime, endTime, value: s.value - before });
+    }
+    if (dataPoints.length === 0) return undefined;
     return {
       descriptor: { ...this.description },
-      aggregationTemporality: AggregationTemporality.CUMULATIVE,
+      aggregationTemporality: reported === undefined ? AggregationTemporality.CUMULATIVE : AggregationTemporality.DELTA,
       dataPointType: DataPointType.SUM,
       isMonotonic: true,
-      dataPoints: series.map((s) => ({ attributes: s.attributes, startTime, endTime, value: s.value })),
+      dataPoints,
     };
   }
 }
@@ -152,19 +182,41 @@ export class AggregatedHistogram extends AggregatedMetric<HistogramSeries> {
     return new HistogramSeries(attributes, this.boundaries);
   }
 
-  toMetricData(startTime: HrTime, endTime: HrTime): MetricData | undefined {
-    const series = this.series();
-    if (series.length === 0) return undefined;
-    return {
-      descriptor: { ...this.description },
-      aggregationTemporality: AggregationTemporality.CUMULATIVE,
-      dataPointType: DataPointType.HISTOGRAM,
-      dataPoints: series.map((s) => ({
+  toMetricData(startTime: HrTime, endTime: HrTime, reported?: Reported): MetricData | undefined {
+    const dataPoints = [];
+    for (const s of this.series()) {
+      if (reported === undefined) {
+        dataPoints.push({
+          attributes: s.attributes,
+          startTime,
+          endTime,
+          value: { buckets: { boundaries: [...this.boundaries], counts: [...s.counts] }, count: s.count, sum: s.sum, min: s.min, max: s.max },
+        });
+        continue;
+      }
+      const before = reported.get(s) as HistogramSnapshot | undefined;
+      if (s.count === (before?.count ?? 0)) continue;
+      const snapshot: HistogramSnapshot = { count: s.count, sum: s.sum, counts: [...s.counts] };
+      reported.set(s, snapshot);
+      // No min or max: the interval's extremes are not known from cumulative ones (both are
+      // optional in OTLP). Everything else is exact.
+      dataPoints.push({
         attributes: s.attributes,
         startTime,
         endTime,
-        value: { buckets: { boundaries: [...this.boundaries], counts: [...s.counts] }, count: s.count, sum: s.sum, min: s.min, max: s.max },
-      })),
+        value: {
+          buckets: { boundaries: [...this.boundaries], counts: snapshot.counts.map((n, i) => n - (before?.counts[i] ?? 0)) },
+          count: s.count - (before?.count ?? 0),
+          sum: s.sum - (before?.sum ?? 0),
+        },
+      });
+    }
+    if (dataPoints.length === 0) return undefined;
+    return {
+      descriptor: { ...this.description },
+      aggregationTemporality: reported === undefined ? AggregationTemporality.CUMULATIVE : AggregationTemporality.DELTA,
+      dataPointType: DataPointType.HISTOGRAM,
+      dataPoints,
     };
   }
 }
@@ -215,12 +267,33 @@ export class KitMetricProducer implements MetricProducer {
 
   /** Every metric with at least one series, cumulative since enable(). */
   collect(): Promise<CollectionResult> {
+    return this.collectFor(undefined);
+  }
+
+  /**
+   * A producer for one reader, which follows that reader's temporality (the OTLP exporters read
+   * OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE): the SDK 2.x readers take their producers
+   * in their constructor, so the reader is attached after it is built.
+   */
+  forReader(): ReaderMetricProducer {
+    return new ReaderMetricProducer(this);
+  }
+
+  /** Generation of the series: a reader's delta state from before the last enable() is stale. */
+  get generation(): HrTime {
+    return this.startTime;
+  }
+
+  /** The metrics; sums and histograms each cumulative, or delta against `delta`'s state. */
+  collectFor(delta: DeltaCollection | undefined): Promise<CollectionResult> {
     const endTime = millisToHrTime(Date.now());
     const data: MetricData[] = [];
     for (const metric of this.metrics) {
-      const metricData = metric.toMetricData(this.startTime, endTime);
+      const reported = metric instanceof AggregatedSum ? delta?.sums : delta?.histograms;
+      const metricData = metric.toMetricData(reported === undefined ? this.startTime : delta!.startTime, endTime, reported);
       if (metricData !== undefined) data.push(metricData);
     }
+    if (delta !== undefined) delta.startTime = endTime;
     return Promise.resolve({
       resourceMetrics: {
         resource: this.resource!,
@@ -228,6 +301,50 @@ export class KitMetricProducer implements MetricProducer {
       },
       errors: [],
     });
+  }
+}
+
+/** A delta reader's state: what it last reported and when. */
+interface DeltaCollection {
+  /** Set for sums when the reader wants them as deltas. */
+  sums: Reported | undefined;
+  /** Set for histograms when the reader wants them as deltas. */
+  histograms: Reported | undefined;
+  startTime: HrTime;
+}
+
+/** The part of a metric reader a `ReaderMetricProducer` asks for its temporality. */
+export interface TemporalitySource {
+  selectAggregationTemporality(instrumentType: InstrumentType): AggregationTemporality;
+}
+
+/**
+ * The kit's producer as one reader collects from it: cumulative (Prometheus, the default), or
+ * the change since this reader's last collection when the reader's exporter asks for delta
+ * (`OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE=delta` or `lowmemory`), as the SDK's own
+ * instruments do for the same reader. Delta points leave out series unchanged since the last
+ * collection, and min and max, which the cumulative series cannot give for an interval.
+ */
+export class ReaderMetricProducer implements MetricProducer {
+  /** The reader this producer serves; until it is set, collections are cumulative. */
+  reader: TemporalitySource | undefined;
+  private delta: DeltaCollection | undefined;
+  private generation: HrTime | undefined;
+
+  constructor(private readonly source: KitMetricProducer) {}
+
+  collect(): Promise<CollectionResult> {
+    const reader = this.reader;
+    const sumsDelta = reader?.selectAggregationTemporality(InstrumentType.COUNTER) === AggregationTemporality.DELTA;
+    const histogramsDelta = reader?.selectAggregationTemporality(InstrumentType.HISTOGRAM) === AggregationTemporality.DELTA;
+    if (!sumsDelta && !histogramsDelta) return this.source.collectFor(undefined);
+    if (this.delta === undefined || this.generation !== this.source.generation) {
+      this.generation = this.source.generation;
+      this.delta = { sums: undefined, histograms: undefined, startTime: this.source.generation };
+    }
+    this.delta.sums = sumsDelta ? (this.delta.sums ?? new WeakMap()) : undefined;
+    this.delta.histograms = histogramsDelta ? (this.delta.histograms ?? new WeakMap()) : undefined;
+    return this.source.collectFor(this.delta);
   }
 }
 

@@ -41,15 +41,15 @@ describe('kit-aggregated metrics', () => {
     assert.equal((await collected())['http.server.request.duration'].dataPoints[0].value.count, 3);
   });
 
-  it('sends series past 2000 to one overflow series, as the SDK does', async () => {
+  it('keeps 2000 series counting one overflow series, as the SDK does', async () => {
     for (let i = 0; i < 2005; i++) requestDurations.record(0.01, 'GET', 'http', `/r${i}`, 200, undefined, undefined);
     // A route seen before the limit keeps its own series.
     requestDurations.record(0.02, 'GET', 'http', '/r0', 200, undefined, undefined);
     const metric = (await collected())['http.server.request.duration'];
-    assert.equal(metric.dataPoints.length, 2001);
+    assert.equal(metric.dataPoints.length, 2000);
     const overflow = metric.dataPoints.at(-1);
     assert.deepEqual({ ...overflow.attributes }, { 'otel.metric.overflow': true });
-    assert.equal(overflow.value.count, 5);
+    assert.equal(overflow.value.count, 6);
     assert.equal(metric.dataPoints[0].value.count, 2);
   });
 
@@ -62,13 +62,51 @@ describe('kit-aggregated metrics', () => {
     for (let i = 2000; i < 7000; i++) costMetrics.series('acme', '/v1/generate', `model-${i}`, 'openai').cost.add(1);
     assert.deepEqual([mapsIn(costMetrics.cache), entriesIn(costMetrics.cache)], atLimit);
     const cost = (await collected())['gateway.cost'];
-    assert.equal(cost.dataPoints.length, 2001);
-    assert.equal(cost.dataPoints.at(-1).value, 5000);
+    assert.equal(cost.dataPoints.length, 2000);
+    assert.equal(cost.dataPoints.at(-1).value, 5001);
 
     for (let i = 0; i < 2000; i++) requestDurations.record(0.01, 'GET', 'http', `/r${i}`, 200, undefined, undefined);
     const durationsAtLimit = mapsIn(requestDurations.cache);
     for (let i = 0; i < 3000; i++) requestDurations.record(0.01, 'GET', 'http', '/r0', 200, `tenant-${i}`, undefined);
     assert.equal(mapsIn(requestDurations.cache), durationsAtLimit);
+  });
+
+  it('gives a reader that asks for delta the change since its last collection', async () => {
+    const { AggregationTemporality } = require('@opentelemetry/sdk-metrics');
+    const deltaReader = kitMetricProducer.forReader();
+    deltaReader.reader = { selectAggregationTemporality: () => AggregationTemporality.DELTA };
+    const cumulativeReader = kitMetricProducer.forReader();
+    cumulativeReader.reader = { selectAggregationTemporality: () => AggregationTemporality.CUMULATIVE };
+    const byName = async (producer) => Object.fromEntries(((await producer.collect()).resourceMetrics.scopeMetrics[0]?.metrics ?? []).map((m) => [m.descriptor.name, m]));
+
+    costMetrics.series('acme', '/g', 'gpt-4o', 'openai').cost.add(0.5);
+    costMetrics.series('beta', '/g', 'gpt-4o', 'openai').cost.add(2);
+    requestDurations.record(0.003, 'GET', 'http', '/a', 200, undefined, undefined);
+    requestDurations.record(0.2, 'GET', 'http', '/a', 200, undefined, undefined);
+    const first = await byName(deltaReader);
+    assert.equal(first['gateway.cost'].aggregationTemporality, AggregationTemporality.DELTA);
+    assert.deepEqual(first['gateway.cost'].dataPoints.map((p) => p.value), [0.5, 2]);
+    assert.equal(first['http.server.request.duration'].dataPoints[0].value.count, 2);
+
+    costMetrics.series('acme', '/g', 'gpt-4o', 'openai').cost.add(0.25);
+    requestDurations.record(7, 'GET', 'http', '/a', 200, undefined, undefined);
+    const second = await byName(deltaReader);
+    // Only the series that changed, by how much; the interval starts where the last one ended.
+    assert.deepEqual(second['gateway.cost'].dataPoints.map((p) => [p.attributes['tenant.id'], p.value]), [['acme', 0.25]]);
+    assert.deepEqual(second['gateway.cost'].dataPoints[0].startTime, first['gateway.cost'].dataPoints[0].endTime);
+    const [point] = second['http.server.request.duration'].dataPoints;
+    assert.equal(point.value.count, 1);
+    assert.equal(point.value.sum, 7);
+    assert.equal(point.value.buckets.counts.reduce((a, b) => a + b), 1);
+    assert.equal(point.value.buckets.counts[point.value.buckets.boundaries.indexOf(7.5)], 1);
+    assert.equal(point.value.min, undefined, 'an interval\'s min is not known from cumulative series');
+
+    assert.deepEqual(await byName(deltaReader), {});
+    // A cumulative reader of the same series is not affected by the delta reader's collections.
+    const cumulative = await byName(cumulativeReader);
+    assert.equal(cumulative['gateway.cost'].aggregationTemporality, AggregationTemporality.CUMULATIVE);
+    assert.deepEqual(cumulative['gateway.cost'].dataPoints.map((p) => p.value), [0.75, 2]);
+    assert.equal(cumulative['http.server.request.duration'].dataPoints[0].value.count, 3);
   });
 
   it('leaves http.response.status_code out of a request that sent none', async () => {

@@ -1,14 +1,16 @@
 'use strict';
 // A minimal OTLP/HTTP JSON receiver for tests that run services as separate processes: it keeps
-// the spans it is sent, flattened with their service name.
+// the spans it is sent, flattened with their service name, and the metric requests' bodies as sent.
 const { listen } = require('./servers');
 
 async function startOtlpReceiver() {
   const spans = [];
+  const metrics = [];
   const receiver = await listen((req, res) => {
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
+      if (req.url === '/v1/metrics' && req.headers['content-type'] === 'application/json') metrics.push(JSON.parse(Buffer.concat(chunks).toString('utf8')));
       if (req.url === '/v1/traces') {
         const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
         for (const resourceSpans of body.resourceSpans ?? []) {
@@ -32,7 +34,7 @@ async function startOtlpReceiver() {
       res.end('{}');
     });
   });
-  return { ...receiver, spans };
+  return { ...receiver, spans, metrics };
 }
 
 module.exports = { startOtlpReceiver };
