@@ -48,9 +48,16 @@ export interface TelemetryOptions {
     headers?: Record<string, string>;
     /** Push interval of `otlp` and `console`. Env: `OTEL_METRIC_EXPORT_INTERVAL`. @default 60000 */
     intervalMillis?: number;
-    /** Prometheus: the port of the pull endpoint. @default 9464 */
+    /**
+     * Prometheus: the port of the pull endpoint, in [1, 65535] (the SDK's exporter reads 0 as
+     * "unset"). Env: `OTEL_EXPORTER_PROMETHEUS_PORT`. @default 9464
+     */
     port?: number;
-    /** Prometheus: the address it listens on. @default '0.0.0.0' */
+    /**
+     * Prometheus: the address it listens on. Every interface by default, as the SDK's exporter
+     * does, so a Prometheus on another host can scrape it; `'127.0.0.1'` keeps the tenant and
+     * cost series on this machine. Env: `OTEL_EXPORTER_PROMETHEUS_HOST`. @default '0.0.0.0'
+     */
     host?: string;
   };
   logs?: {
@@ -87,6 +94,8 @@ export interface ResolvedTelemetryOptions {
     readonly protocol: OtlpProtocol;
     readonly headers: Record<string, string> | undefined;
     readonly intervalMillis: number;
+    /** Export timeout of the push readers: OTEL_METRIC_EXPORT_TIMEOUT, at most the interval (the SDK requires it). */
+    readonly timeoutMillis: number;
     readonly port: number;
     readonly host: string;
   };
@@ -254,9 +263,16 @@ export function resolveTelemetryOptions(options: TelemetryOptions = {}, env: Env
     if (metricsOptions.intervalMillis !== undefined) throw optionError('metrics.intervalMillis', 'a positive integer (milliseconds)', interval);
     throw envError('OTEL_METRIC_EXPORT_INTERVAL', 'a positive integer (milliseconds)', String(envValue(env, 'OTEL_METRIC_EXPORT_INTERVAL')));
   }
-  const port = metricsOptions.port ?? 9464;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw optionError('metrics.port', 'a port number in [0, 65535]', port);
-  const host = optionalString('metrics.host', metricsOptions.host) ?? '0.0.0.0';
+  const timeoutEnv = envValue(env, 'OTEL_METRIC_EXPORT_TIMEOUT');
+  const timeout = timeoutEnv === undefined ? 30000 : Number(timeoutEnv);
+  if (!Number.isInteger(timeout) || timeout <= 0) throw envError('OTEL_METRIC_EXPORT_TIMEOUT', 'a positive integer (milliseconds)', String(timeoutEnv));
+  const portEnv = envValue(env, 'OTEL_EXPORTER_PROMETHEUS_PORT');
+  const port = metricsOptions.port ?? (portEnv === undefined ? 9464 : Number(portEnv));
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    if (metricsOptions.port !== undefined) throw optionError('metrics.port', 'a port number in [1, 65535]', port);
+    throw envError('OTEL_EXPORTER_PROMETHEUS_PORT', 'a port number in [1, 65535]', String(portEnv));
+  }
+  const host = optionalString('metrics.host', metricsOptions.host) ?? envValue(env, 'OTEL_EXPORTER_PROMETHEUS_HOST') ?? '0.0.0.0';
 
   if (options.instrumentHttp !== undefined && typeof options.instrumentHttp !== 'boolean') {
     throw optionError('instrumentHttp', 'a boolean', options.instrumentHttp);
@@ -279,6 +295,7 @@ export function resolveTelemetryOptions(options: TelemetryOptions = {}, env: Env
       protocol: protocol('metrics.protocol', metricsOptions.protocol, env, 'METRICS'),
       headers: headers('metrics.headers', metricsOptions.headers),
       intervalMillis: interval,
+      timeoutMillis: Math.min(timeout, interval),
       port,
       host,
     },

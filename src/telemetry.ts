@@ -1,6 +1,6 @@
 import { context, diag, metrics, propagation, trace } from '@opentelemetry/api';
 import { logs } from '@opentelemetry/api-logs';
-import { getNumberFromEnv } from '@opentelemetry/core';
+import { getBooleanFromEnv, getNumberFromEnv } from '@opentelemetry/core';
 import { OTLPLogExporter as OTLPLogExporterJson } from '@opentelemetry/exporter-logs-otlp-http';
 import { OTLPLogExporter as OTLPLogExporterProto } from '@opentelemetry/exporter-logs-otlp-proto';
 import { OTLPMetricExporter as OTLPMetricExporterJson } from '@opentelemetry/exporter-metrics-otlp-http';
@@ -10,7 +10,7 @@ import { OTLPTraceExporter as OTLPTraceExporterJson } from '@opentelemetry/expor
 import { OTLPTraceExporter as OTLPTraceExporterProto } from '@opentelemetry/exporter-trace-otlp-proto';
 import { ZipkinExporter } from '@opentelemetry/exporter-zipkin';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
-import { defaultResource, detectResources, envDetector, hostDetector, processDetector, resourceFromAttributes } from '@opentelemetry/resources';
+import { defaultResource, detectResources, envDetector, hostDetector, processDetector, resourceFromAttributes, serviceInstanceIdDetector } from '@opentelemetry/resources';
 import type { Resource } from '@opentelemetry/resources';
 import {
   BatchLogRecordProcessor,
@@ -106,22 +106,26 @@ export function initTelemetry(options: TelemetryOptions = {}): Telemetry {
   const resolved = resolveTelemetryOptions(options);
   if (active !== undefined) throw new Error('initTelemetry: telemetry is already started in this process; call shutdown() first');
 
+  // OTEL_SDK_DISABLED: NodeSDK then registers nothing, so the kit starts nothing of its own
+  // either (no Prometheus port, no aggregation nobody reads); the handle still works.
+  const disabled = getBooleanFromEnv('OTEL_SDK_DISABLED');
   const resource = buildResource(resolved);
   const spanMemory = resolved.traces.exporters.includes('memory') ? new InMemorySpanExporter() : undefined;
   const spanProcessor = new AddableSpanProcessor(resolved.traces.exporters.flatMap((name) => spanProcessorsFor(name, resolved, spanMemory)));
 
   // Request durations and LLM cost are aggregated by the kit (see aggregation.ts) and reach
-  // every reader through this producer.
-  const producers: MetricProducer[] = [kitMetricProducer];
+  // every reader through a producer of their own, which follows that reader's temporality.
   const readers: IMetricReader[] = [];
   const pending: Promise<void>[] = [];
   let onDemandReader: OnDemandMetricReader | undefined;
   for (const name of resolved.metrics.exporters) {
-    if (name === 'memory') readers.push((onDemandReader = new OnDemandMetricReader(producers)));
+    const producer = kitMetricProducer.forReader();
+    let reader: MetricReader | undefined;
+    if (name === 'memory') reader = onDemandReader = new OnDemandMetricReader([producer]);
     else if (name === 'prometheus') {
-      const exporter = new PrometheusExporter({ host: resolved.metrics.host, port: resolved.metrics.port, preventServerStart: true, metricProducers: producers });
-      readers.push(exporter);
-      pending.push(startPrometheus(exporter, resolved.metrics.host, resolved.metrics.port));
+      const exporter = new PrometheusExporter({ host: resolved.metrics.host, port: resolved.metrics.port, preventServerStart: true, metricProducers: [producer] });
+      reader = exporter;
+      if (!disabled) pending.push(startPrometheus(exporter, resolved.metrics.host, resolved.metrics.port));
     } else if (name === 'otlp' || name === 'console') {
       const exporter =
         name === 'console'
@@ -129,9 +133,12 @@ export function initTelemetry(options: TelemetryOptions = {}): Telemetry {
           : resolved.metrics.protocol === 'http/json'
             ? new OTLPMetricExporterJson(otlpConfig(resolved.metrics.url, resolved.metrics.headers))
             : new OTLPMetricExporterProto(otlpConfig(resolved.metrics.url, resolved.metrics.headers));
-      const interval = resolved.metrics.intervalMillis;
-      readers.push(new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: interval, exportTimeoutMillis: Math.min(30000, interval), metricProducers: producers }));
+      const { intervalMillis, timeoutMillis } = resolved.metrics;
+      reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: intervalMillis, exportTimeoutMillis: timeoutMillis, metricProducers: [producer] });
     }
+    if (reader === undefined) continue;
+    producer.reader = reader;
+    readers.push(reader);
   }
 
   const logMemory = resolved.logs.exporters.includes('memory') ? new InMemoryLogRecordExporter() : undefined;
@@ -140,7 +147,8 @@ export function initTelemetry(options: TelemetryOptions = {}): Telemetry {
     if (name === 'console') return [new SimpleLogRecordProcessor({ exporter: new ConsoleLogRecordExporter() })];
     if (name === 'otlp') {
       const config = otlpConfig(resolved.logs.url, resolved.logs.headers);
-      return [new BatchLogRecordProcessor({ exporter: resolved.logs.protocol === 'http/json' ? new OTLPLogExporterJson(config) : new OTLPLogExporterProto(config) })];
+      const exporter = resolved.logs.protocol === 'http/json' ? new OTLPLogExporterJson(config) : new OTLPLogExporterProto(config);
+      return [new BatchLogRecordProcessor({ exporter, ...batchConfigFromEnv('OTEL_BLRP') })];
     }
     return [];
   });
@@ -170,7 +178,7 @@ export function initTelemetry(options: TelemetryOptions = {}): Telemetry {
   });
   sdk.start();
   kitMetricProducer.resource = resource;
-  if (readers.length > 0) kitMetricProducer.enable();
+  if (readers.length > 0 && !disabled) kitMetricProducer.enable();
   else kitMetricProducer.disable();
 
   // Host and process attributes resolve asynchronously; span export waits for them, so a test
@@ -239,16 +247,16 @@ function otlpConfig(url: string, headers: Record<string, string> | undefined): {
 }
 
 /**
- * The OTEL_BSP_* settings. The SDK 2.x BatchSpanProcessor no longer reads them itself (NodeSDK
- * does, for the processors it builds; the kit builds its own), so they are read here. Unset or
- * unreadable ones (the SDK warns) keep the SDK's defaults.
+ * The OTEL_BSP_* settings (spans) or OTEL_BLRP_* (log records). The SDK 2.x batch processors no
+ * longer read them themselves (NodeSDK does, for the processors it builds; the kit builds its
+ * own), so they are read here. Unset or unreadable ones (the SDK warns) keep the SDK's defaults.
  */
-export function batchConfigFromEnv(): BufferConfig {
+export function batchConfigFromEnv(prefix: 'OTEL_BSP' | 'OTEL_BLRP' = 'OTEL_BSP'): BufferConfig {
   const config: BufferConfig = {};
-  const maxQueueSize = getNumberFromEnv('OTEL_BSP_MAX_QUEUE_SIZE');
-  const maxExportBatchSize = getNumberFromEnv('OTEL_BSP_MAX_EXPORT_BATCH_SIZE');
-  const scheduledDelayMillis = getNumberFromEnv('OTEL_BSP_SCHEDULE_DELAY');
-  const exportTimeoutMillis = getNumberFromEnv('OTEL_BSP_EXPORT_TIMEOUT');
+  const maxQueueSize = getNumberFromEnv(`${prefix}_MAX_QUEUE_SIZE`);
+  const maxExportBatchSize = getNumberFromEnv(`${prefix}_MAX_EXPORT_BATCH_SIZE`);
+  const scheduledDelayMillis = getNumberFromEnv(`${prefix}_SCHEDULE_DELAY`);
+  const exportTimeoutMillis = getNumberFromEnv(`${prefix}_EXPORT_TIMEOUT`);
   if (maxQueueSize !== undefined) config.maxQueueSize = maxQueueSize;
   if (maxExportBatchSize !== undefined) config.maxExportBatchSize = maxExportBatchSize;
   if (scheduledDelayMillis !== undefined) config.scheduledDelayMillis = scheduledDelayMillis;
@@ -304,12 +312,16 @@ function ratioSampler(ratio: number): Sampler {
   return new TraceIdRatioBasedSampler(ratio);
 }
 
-/** defaults < detected (OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME, host, process) < explicit options. */
+/**
+ * defaults < detected (a random `service.instance.id`, host, process, then OTEL_RESOURCE_ATTRIBUTES
+ * and OTEL_SERVICE_NAME) < explicit options. `service.instance.id` (a UUID per process, as semconv
+ * recommends) keeps two replicas' cumulative series apart once a collector merges them.
+ */
 function buildResource(resolved: ResolvedTelemetryOptions): Resource {
   const explicit = { ...resolved.resourceAttributes };
   if (resolved.serviceName !== undefined) explicit[ATTR_SERVICE_NAME] = resolved.serviceName;
   return defaultResource()
-    .merge(detectResources({ detectors: [hostDetector, processDetector, envDetector] }))
+    .merge(detectResources({ detectors: [serviceInstanceIdDetector, hostDetector, processDetector, envDetector] }))
     .merge(resourceFromAttributes(explicit));
 }
 

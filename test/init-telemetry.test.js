@@ -39,6 +39,8 @@ describe('initTelemetry()', () => {
       [{ metrics: { endpoint: '127.0.0.1:4318' } }, /"metrics\.endpoint" must be an http\(s\) URL/],
       [{ traces: { protocol: 'grpc' } }, /"traces\.protocol" must be one of http\/protobuf, http\/json/],
       [{ metrics: { port: 70000 } }, /"metrics\.port" must be a port number/],
+      // The SDK's Prometheus exporter reads 0 as unset and would bind 9464.
+      [{ metrics: { port: 0 } }, /option "metrics\.port" must be a port number in \[1, 65535\], got 0/],
       [{ metrics: { intervalMillis: 0 } }, /"metrics\.intervalMillis" must be a positive integer/],
       [{ instrumentHttp: 'yes' }, /"instrumentHttp" must be a boolean/],
       [{ serviceName: 42 }, /"serviceName" must be a non-empty string/],
@@ -82,6 +84,14 @@ describe('initTelemetry()', () => {
       assert.equal(span.resource.attributes['deployment.environment.name'], 'staging');
       assert.equal(span.resource.attributes['team.name'], 'llm');
       assert.equal(span.resource.attributes['telemetry.sdk.language'], 'nodejs');
+      // A UUID per process, so two replicas' cumulative series stay apart behind a collector.
+      assert.match(span.resource.attributes['service.instance.id'], /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    });
+
+    it('lets OTEL_RESOURCE_ATTRIBUTES set service.instance.id', async () => {
+      await withEnv({ OTEL_RESOURCE_ATTRIBUTES: 'service.instance.id=pod-7' }, () => {
+        assert.equal(initTelemetry(memory).resource.attributes['service.instance.id'], 'pod-7');
+      });
     });
 
     it('takes OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES, explicit options winning', async () => {
@@ -120,6 +130,101 @@ describe('initTelemetry()', () => {
       } finally {
         await receiver.close();
       }
+    });
+
+    it('batches log records by OTEL_BLRP_MAX_EXPORT_BATCH_SIZE and OTEL_BLRP_SCHEDULE_DELAY', async () => {
+      const { startOtlpReceiver } = require('./support/otlp-receiver');
+      const { OTELLogger } = require('@motadata/otel');
+      const receiver = await startOtlpReceiver();
+      const exports = [];
+      receiver.server.on('request', (req) => req.url === '/v1/logs' && exports.push(Date.now()));
+      try {
+        await withEnv({ OTEL_BLRP_MAX_EXPORT_BATCH_SIZE: '2', OTEL_BLRP_SCHEDULE_DELAY: '60000' }, async () => {
+          const telemetry = initTelemetry({ serviceName: 'blrp', traces: { exporter: 'none' }, metrics: { exporter: 'none' }, logs: { exporter: 'otlp', protocol: 'http/json', endpoint: receiver.url } });
+          try {
+            const log = new OTELLogger('blrp', { destination: { write() {} } });
+            for (let i = 0; i < 4; i++) log.info(`line ${i}`);
+            // Two full batches leave at once; with the SDK's defaults (512, 1 s) nothing would within 300 ms.
+            const deadline = Date.now() + 300;
+            while (exports.length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+            assert.equal(exports.length, 2);
+          } finally {
+            await telemetry.shutdown();
+          }
+        });
+      } finally {
+        await receiver.close();
+      }
+    });
+
+    it('exports the kit\'s metrics as deltas when OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE=delta, like the SDK\'s', async () => {
+      const { startOtlpReceiver } = require('./support/otlp-receiver');
+      const { OTELMetrics, gateway } = require('@motadata/otel');
+      const receiver = await startOtlpReceiver();
+      try {
+        await withEnv({ OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: 'delta' }, async () => {
+          const telemetry = initTelemetry({ serviceName: 'delta', traces: { exporter: 'none' }, logs: { exporter: 'none' }, metrics: { exporter: 'otlp', protocol: 'http/json', endpoint: receiver.url, intervalMillis: 60000 } });
+          const app = await listen(FRAMEWORKS[0].create());
+          try {
+            const facade = new OTELMetrics();
+            const round = async () => {
+              facade.incrementCounter('gateway.cost', 1, { 'tenant.id': 'acme' });
+              await gateway.checkCache({}, () => 'cached');
+              await request(app.url).get('/v1/items/1').expect(200);
+              await telemetry.forceFlush();
+            };
+            await round();
+            await round();
+            // A third collection with nothing new of the kit's: its series are left out, as the SDK's are.
+            facade.incrementCounter('delta.test.events', 1);
+            await telemetry.forceFlush();
+            const exported = receiver.metrics.map((body) =>
+              Object.fromEntries(body.resourceMetrics.flatMap((rm) => rm.scopeMetrics.flatMap((sm) => sm.metrics.map((m) => [m.name, m])))),
+            );
+            assert.ok(exported.length >= 3, `${exported.length} metric exports`);
+            const [first, second, third] = exported.slice(-3);
+            const DELTA = 1;
+            for (const metrics of [first, second]) {
+              assert.equal(metrics['gateway.cost'].sum.aggregationTemporality, DELTA);
+              assert.equal(metrics['gateway.cost'].sum.dataPoints[0].asDouble, 1);
+              assert.equal(metrics['gateway.cache.hits'].sum.aggregationTemporality, DELTA);
+              const duration = metrics['http.server.request.duration'].histogram;
+              assert.equal(duration.aggregationTemporality, DELTA);
+              assert.equal(Number(duration.dataPoints[0].count), 1);
+            }
+            // Each delta starts where the one before ended.
+            assert.equal(second['gateway.cost'].sum.dataPoints[0].startTimeUnixNano, first['gateway.cost'].sum.dataPoints[0].timeUnixNano);
+            assert.equal(third['delta.test.events'].sum.dataPoints[0].asDouble, 1);
+            assert.equal(third['gateway.cost'], undefined);
+            assert.equal(third['http.server.request.duration'], undefined);
+          } finally {
+            await app.close();
+            await telemetry.shutdown();
+          }
+        });
+      } finally {
+        await receiver.close();
+      }
+    });
+
+    it('reads OTEL_EXPORTER_PROMETHEUS_PORT and OTEL_EXPORTER_PROMETHEUS_HOST', async () => {
+      const port = await freePort();
+      await withEnv({ OTEL_EXPORTER_PROMETHEUS_PORT: String(port), OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1' }, async () => {
+        const telemetry = initTelemetry({ traces: { exporter: 'none' }, logs: { exporter: 'none' }, metrics: { exporter: 'prometheus' } });
+        await telemetry.ready;
+        assert.equal((await fetch(`http://127.0.0.1:${port}/metrics`)).status, 200);
+      });
+    });
+
+    it('starts nothing with OTEL_SDK_DISABLED=true: no Prometheus port, no spans', async () => {
+      const port = await freePort();
+      await withEnv({ OTEL_SDK_DISABLED: 'true' }, async () => {
+        const telemetry = initTelemetry({ traces: { exporter: 'memory' }, logs: { exporter: 'none' }, metrics: { exporter: 'prometheus', host: '127.0.0.1', port } });
+        await telemetry.ready;
+        trace.getTracer('t').startSpan('x').end();
+        assert.deepEqual(telemetry.getFinishedSpans(), []);
+        await assert.rejects(fetch(`http://127.0.0.1:${port}/metrics`), (err) => err.cause?.code === 'ECONNREFUSED');
+      });
     });
 
     it('samples by OTEL_TRACES_SAMPLER unless sampleRatio is given', async () => {

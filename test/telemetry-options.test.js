@@ -40,6 +40,20 @@ describe('initTelemetry() settings precedence', () => {
     assert.equal(resolveTelemetryOptions({ metrics: { intervalMillis: 250 } }, { OTEL_METRIC_EXPORT_INTERVAL: '5000' }).metrics.intervalMillis, 250);
   });
 
+  it('reads OTEL_METRIC_EXPORT_TIMEOUT, kept within the interval as the SDK requires', () => {
+    assert.equal(resolveTelemetryOptions({}, {}).metrics.timeoutMillis, 30000);
+    assert.equal(resolveTelemetryOptions({}, { OTEL_METRIC_EXPORT_TIMEOUT: '7000' }).metrics.timeoutMillis, 7000);
+    assert.equal(resolveTelemetryOptions({ metrics: { intervalMillis: 1000 } }, { OTEL_METRIC_EXPORT_TIMEOUT: '7000' }).metrics.timeoutMillis, 1000);
+    assert.throws(() => resolveTelemetryOptions({}, { OTEL_METRIC_EXPORT_TIMEOUT: 'soon' }), /OTEL_METRIC_EXPORT_TIMEOUT="soon" must be a positive integer/);
+  });
+
+  it('takes the Prometheus port and host from OTEL_EXPORTER_PROMETHEUS_*, options winning', () => {
+    const env = { OTEL_EXPORTER_PROMETHEUS_PORT: '9999', OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1' };
+    assert.deepEqual([resolveTelemetryOptions({}, env).metrics.port, resolveTelemetryOptions({}, env).metrics.host], [9999, '127.0.0.1']);
+    assert.deepEqual([resolveTelemetryOptions({ metrics: { port: 9100, host: '::1' } }, env).metrics.port, resolveTelemetryOptions({ metrics: { port: 9100, host: '::1' } }, env).metrics.host], [9100, '::1']);
+    assert.throws(() => resolveTelemetryOptions({}, { OTEL_EXPORTER_PROMETHEUS_PORT: '0' }), /OTEL_EXPORTER_PROMETHEUS_PORT="0" must be a port number in \[1, 65535\]/);
+  });
+
   it('maps OTEL_TRACES_SAMPLER and its argument, and sampleRatio overrides both', () => {
     assert.deepEqual(resolveTelemetryOptions({}, { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.25' }).traces.sampler, { kind: 'parentbased_traceidratio', ratio: 0.25 });
     assert.deepEqual(resolveTelemetryOptions({ traces: { sampleRatio: 0.5 } }, { OTEL_TRACES_SAMPLER: 'always_off' }).traces.sampler, { kind: 'parentbased_traceidratio', ratio: 0.5 });
