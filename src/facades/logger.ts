@@ -1,5 +1,5 @@
-import { context, propagation, trace } from '@opentelemetry/api';
-import type { Attributes } from '@opentelemetry/api';
+import { context, diag, propagation, trace } from '@opentelemetry/api';
+import type { AttributeValue, Attributes } from '@opentelemetry/api';
 import { SeverityNumber, logs } from '@opentelemetry/api-logs';
 import type { Logger as OtelLogger, LoggerProvider } from '@opentelemetry/api-logs';
 import pino from 'pino';
@@ -12,14 +12,23 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 /** What a log call carries besides its message. */
 export interface LogDetails {
-  /** Structured fields, written as top-level JSON fields and as log record attributes. */
+  /**
+   * Structured fields, written as top-level JSON fields and as log record attributes. A field
+   * named like one the logger writes itself (`level`, `time`, `message`, `component`,
+   * `trace_id`, `span_id`, `tenant.id`) is written as `extra.<name>` instead of replacing it.
+   * Objects go to the OTel record as JSON (cycles as `"[Circular]"`), bigints as decimal strings.
+   */
   extra?: Record<string, unknown>;
   /** An error: its type, message and stack are logged. */
   err?: unknown;
 }
 
 export interface OTELLoggerOptions {
-  /** Lowest level written. @default 'info' (or LOG_LEVEL) */
+  /**
+   * Lowest level written. Without it, `LOG_LEVEL` in any case (`trace` counts as debug,
+   * `warning` as warn, `fatal` as error; another value gives info and a diagnostic warning).
+   * @default 'info'
+   */
   level?: LogLevel;
   /** Where JSON lines go. @default standard output */
   destination?: DestinationStream;
@@ -81,8 +90,8 @@ export class OTELLogger {
     options: OTELLoggerOptions = {},
   ) {
     if (typeof component !== 'string' || component === '') throw new TypeError(`OTELLogger: component must be a non-empty string, got ${JSON.stringify(component)}`);
-    const level = options.level ?? (process.env['LOG_LEVEL'] as LogLevel | undefined) ?? 'info';
-    if (!(level in SEVERITY)) throw new TypeError(`OTELLogger: level must be one of ${Object.keys(SEVERITY).join(', ')}, got ${JSON.stringify(level)}`);
+    const level = options.level ?? levelFromEnv(process.env['LOG_LEVEL']);
+    if (!Object.hasOwn(SEVERITY, level)) throw new TypeError(`OTELLogger: level must be one of ${Object.keys(SEVERITY).join(', ')}, got ${JSON.stringify(level)}`);
     this.emitOtel = options.emitOtel ?? true;
     this.pino = pino(
       {
@@ -117,7 +126,7 @@ export class OTELLogger {
 
   private log(level: LogLevel, message: string, details: LogDetails | undefined): void {
     if (!this.pino.isLevelEnabled(level)) return;
-    const fields: Record<string, unknown> = { ...details?.extra };
+    const fields = extraFields(details?.extra);
     const err = details?.err;
     if (err !== undefined) fields['error'] = errorFields(err);
     this.pino[level](fields, message);
@@ -133,7 +142,8 @@ export class OTELLogger {
     const attributes: Attributes = { component: this.component };
     for (const [key, value] of Object.entries(fields)) {
       if (key === 'error') continue;
-      attributes[key] = typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? value : JSON.stringify(value);
+      const attribute = attributeValue(value);
+      if (attribute !== undefined) attributes[key] = attribute;
     }
     const error = fields['error'] as ReturnType<typeof errorFields> | undefined;
     if (error !== undefined) {
@@ -146,6 +156,67 @@ export class OTELLogger {
     // The active context carries the span: the SDK puts its trace and span ids on the record.
     this.otelLogger!.emit({ severityNumber: SEVERITY[level], severityText: level.toUpperCase(), body: message, attributes, context: context.active() });
   }
+}
+
+/** Names the logger writes on every line: an `extra` field of the same name must not replace them. */
+const RESERVED_FIELDS = new Set(['level', 'time', 'message', 'component', 'trace_id', 'span_id', 'tenant.id']);
+
+function extraFields(extra: Record<string, unknown> | undefined): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
+  if (extra === undefined || extra === null) return fields;
+  for (const key of Object.keys(extra)) fields[RESERVED_FIELDS.has(key) ? `extra.${key}` : key] = extra[key];
+  return fields;
+}
+
+const LEVEL_ALIASES: Readonly<Record<string, LogLevel>> = { trace: 'debug', debug: 'debug', info: 'info', warn: 'warn', warning: 'warn', error: 'error', fatal: 'error' };
+
+/** LOG_LEVEL is shared with other tools: any case and their names are read; nothing in it may stop the service. */
+function levelFromEnv(value: string | undefined): LogLevel {
+  if (value === undefined || value.trim() === '') return 'info';
+  const key = value.trim().toLowerCase();
+  if (Object.hasOwn(LEVEL_ALIASES, key)) return LEVEL_ALIASES[key]!;
+  diag.warn(`OTELLogger: LOG_LEVEL=${JSON.stringify(value)} is not a log level (debug, info, warn, error); logging at info`);
+  return 'info';
+}
+
+/** A log record attribute for any field value; never throws (a log call must not fail the caller). */
+function attributeValue(value: unknown): AttributeValue | undefined {
+  switch (typeof value) {
+    case 'string':
+    case 'number':
+    case 'boolean':
+      return value;
+    case 'undefined':
+      return undefined;
+    case 'bigint':
+    case 'symbol':
+    case 'function':
+      return String(value);
+    default:
+      try {
+        return JSON.stringify(value, jsonSafe) ?? String(value);
+      } catch {
+        return JSON.stringify(value, cycleSafe()) ?? String(value);
+      }
+  }
+}
+
+function jsonSafe(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? value.toString() : value;
+}
+
+/** A replacer that writes an object met again below itself as "[Circular]". */
+function cycleSafe(): (this: unknown, key: string, value: unknown) => unknown {
+  const ancestors: unknown[] = [];
+  return function (this: unknown, _key: string, value: unknown): unknown {
+    if (typeof value === 'bigint') return value.toString();
+    if (typeof value !== 'object' || value === null) return value;
+    // `this` is the object holding the value: drop the ancestors we have left.
+    while (ancestors.length > 0 && ancestors.at(-1) !== this) ancestors.pop();
+    if (ancestors.includes(value)) return '[Circular]';
+    ancestors.push(value);
+    return value;
+  };
 }
 
 function errorFields(err: unknown): { type: string; message: string; stack?: string } {
