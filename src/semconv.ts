@@ -41,6 +41,23 @@ export const HTTP_DURATION_BUCKETS: readonly number[] = [
   0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10,
 ];
 
+/**
+ * Bucket advice for `gen_ai.client.operation.duration` from the GenAI metrics spec: LLM calls
+ * take seconds to a minute, past the HTTP buckets' last boundary (10 s).
+ * See https://opentelemetry.io/docs/specs/semconv/gen-ai/gen-ai-metrics/#metric-gen_aiclientoperationduration
+ */
+export const GEN_AI_DURATION_BUCKETS: readonly number[] = [
+  0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
+];
+
+/**
+ * Buckets for jobs that run minutes to a day (training, fine-tuning, evaluation runs); no
+ * semconv advice exists for these. From 1 s to 24 h.
+ */
+export const JOB_DURATION_BUCKETS: readonly number[] = [
+  1, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 14400, 28800, 43200, 86400,
+];
+
 /** Metric names the core kit emits. */
 export const METRIC_HTTP_SERVER_REQUEST_DURATION = 'http.server.request.duration';
 export const METRIC_GATEWAY_COST = 'gateway.cost';

@@ -109,7 +109,8 @@ export class OTELMetrics {
     const options: { unit?: string; description?: string; advice?: { explicitBucketBoundaries: number[] } } = {};
     if (unit !== undefined) options.unit = unit;
     if (known !== undefined) options.description = known.description;
-    if (unit === 's' && kind === 'histogram') options.advice = { explicitBucketBoundaries: [...HTTP_DURATION_BUCKETS] };
+    const buckets = known?.buckets ?? (unit === 's' ? HTTP_DURATION_BUCKETS : undefined);
+    if (kind === 'histogram' && buckets !== undefined) options.advice = { explicitBucketBoundaries: [...buckets] };
     const meter = this.meter!;
     const instrument = kind === 'counter' ? meter.createCounter(name, options) : kind === 'histogram' ? meter.createHistogram(name, options) : meter.createGauge(name, options);
     this.instruments.set(name, { kind, instrument });
