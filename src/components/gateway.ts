@@ -18,7 +18,7 @@ import type { ComponentEnd, ComponentFn } from './run';
  * @example
  * const text = await gateway.generate({ model, prompt }, async () => {
  *   const cached = await gateway.checkCache({ model }, () => cache.get(key));
- *   if (cached !== undefined) return cached;
+ *   if (cached != null) return cached;
  *   const r = await gateway.callProvider({ provider: 'openai', model }, () => provider.complete(prompt));
  *   return r.text; // r has promptTokens, completionTokens, costUsd
  * });
@@ -34,11 +34,14 @@ export const gateway = Object.freeze({
     });
   },
 
-  /** `gateway.cache.check`; `fn` returns the cached value or undefined (cache.hit); gateway.cache.hits / misses. */
-  checkCache<T>(lookup: { model?: string }, fn: ComponentFn<T | undefined>): Promise<T | undefined> {
+  /**
+   * `gateway.cache.check`; `fn` returns the cached value, or undefined or null for a miss (Redis
+   * clients answer a miss with null); cache.hit; gateway.cache.hits / misses.
+   */
+  checkCache<T>(lookup: { model?: string }, fn: ComponentFn<T | null | undefined>): Promise<T | null | undefined> {
     return runComponent(SPAN_NAMES.GATEWAY_CACHE_CHECK, lookup.model === undefined ? {} : { 'gateway.model': lookup.model }, fn, (end) => {
       if (end.error !== undefined) return;
-      const hit = end.result !== undefined;
+      const hit = end.result !== undefined && end.result !== null;
       end.handle.setAttribute('cache.hit', hit);
       const labels = lookup.model === undefined ? end.base : { ...end.base, model: lookup.model };
       end.metrics.incrementCounter(hit ? METRIC_NAMES.GATEWAY_CACHE_HITS : METRIC_NAMES.GATEWAY_CACHE_MISSES, labels);

@@ -55,7 +55,8 @@ export function runInSpan<T>(
     throw err;
   }
   if (isPromiseLike(returned)) {
-    return (returned as PromiseLike<Awaited<T>>).then(
+    // Adopted into a native promise first: a thenable's own `then` may not return one.
+    return Promise.resolve(returned as PromiseLike<Awaited<T>>).then(
       (value) => {
         finish(undefined, value);
         return value;

@@ -100,6 +100,13 @@ describe('gateway helpers', () => {
     assert.equal((await metricPoint(telemetry, METRIC_NAMES.GATEWAY_TOKENS_USED, { 'gen_ai.token.type': 'output' })).value, 4);
   });
 
+  it('counts a null from the cache (a Redis miss) as a miss', async () => {
+    assert.equal(await gateway.checkCache({ model: 'null-model' }, async () => null), null);
+    assert.equal(spansByName(telemetry)['gateway.cache.check'][0].attributes['cache.hit'], false);
+    assert.equal((await metricPoint(telemetry, METRIC_NAMES.GATEWAY_CACHE_MISSES, { model: 'null-model' })).value, 1);
+    assert.equal(await metricPoint(telemetry, METRIC_NAMES.GATEWAY_CACHE_HITS, { model: 'null-model' }), undefined);
+  });
+
   it('records a provider error on the call and on generate, and counts it', async () => {
     await assert.rejects(gateway.generate({ model: 'fail-model', prompt: 'x' }, () => gateway.callProvider({ provider: 'sim', model: 'fail-model' }, async () => { throw new Error('provider unavailable'); })), /provider unavailable/);
     const s = spansByName(telemetry);

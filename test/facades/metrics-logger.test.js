@@ -37,6 +37,36 @@ describe('OTELMetrics', () => {
     assert.equal(inferred.descriptor.unit, 's');
   });
 
+  it('gives long-running durations buckets that reach them: LLM work to 82 s, training and LLMOps jobs to 24 h', async () => {
+    m.recordHistogram('mlops.training.duration', 3600, { model: 'm' });
+    m.recordHistogram('gateway.request.duration', 30, { model: 'm' });
+    const training = await metricPoint(telemetry, 'mlops.training.duration', { model: 'm' });
+    assert.equal(training.value.buckets.boundaries.at(-1), 86400);
+    assert.equal(training.value.buckets.counts.at(-1), 0, 'an hour-long job is not in the overflow bucket');
+    assert.equal(training.value.buckets.counts[training.value.buckets.boundaries.indexOf(3600)], 1);
+    const generation = await metricPoint(telemetry, 'gateway.request.duration', { model: 'm' });
+    assert.equal(generation.value.buckets.boundaries.at(-1), 81.92);
+    assert.equal(generation.value.buckets.counts[generation.value.buckets.boundaries.indexOf(40.96)], 1);
+  });
+
+  it('joins the kit\'s own tenant.rejected stream instead of exporting a second one', async () => {
+    const { METRIC_NAMES } = require('@motadata/otel');
+    m.incrementCounter(METRIC_NAMES.TENANT_REJECTED, { reason: 'test' });
+    const app = express();
+    app.use(otelMiddleware({ tenant: { validate: () => false } }));
+    app.get('/x', (req, res) => res.end());
+    const server = await listen(app);
+    try {
+      await request(server.url).get('/x').set('x-tenant-id', 'bad').expect(200);
+    } finally {
+      await server.close();
+    }
+    const streams = (await telemetry.collectMetrics()).scopeMetrics.flatMap((s) => s.metrics).filter((metric) => metric.descriptor.name === 'tenant.rejected');
+    assert.equal(streams.length, 1);
+    assert.equal(streams[0].descriptor.unit, '{request}');
+    assert.equal(streams[0].dataPoints.length, 2);
+  });
+
   it('infers USD and {token} units for cost and token names', async () => {
     m.incrementCounter('team.llm.cost', 0.5);
     m.incrementCounter('team.tokens', 100);
@@ -145,6 +175,57 @@ describe('OTELLogger', () => {
     } finally {
       await server.close();
     }
+  });
+
+  it('never throws from a log call: circular and bigint fields are written, in the line and the OTel record', () => {
+    const circular = { name: 'a' };
+    circular.self = circular;
+    assert.doesNotThrow(() => logger.info('odd fields', { extra: { circular, big: 10n, list: [1, 2] } }));
+    assert.equal(lines.length, 1);
+    const [record] = telemetry.getFinishedLogs();
+    assert.equal(record.body, 'odd fields');
+    assert.equal(record.attributes.circular, '{"name":"a","self":"[Circular]"}');
+    assert.equal(record.attributes.big, '10');
+    assert.equal(record.attributes.list, '[1,2]');
+  });
+
+  it('keeps its own fields when extra uses their names: writes those as extra.<name>', () => {
+    const tracer = new OTELTracer();
+    const traceId = tracer.startTrace('work', (span) => {
+      logger.info('clash', { extra: { level: 'custom', trace_id: 'forged', message: 'other', component: 'x' } });
+      return span.traceId;
+    });
+    const [line] = lines;
+    assert.equal(line.level, 'info');
+    assert.equal(line.trace_id, traceId);
+    assert.equal(line.message, 'clash');
+    assert.equal(line.component, 'rag');
+    assert.deepEqual([line['extra.level'], line['extra.trace_id'], line['extra.message'], line['extra.component']], ['custom', 'forged', 'other', 'x']);
+    const [record] = telemetry.getFinishedLogs();
+    assert.equal(record.attributes.component, 'rag');
+    assert.equal(record.attributes['extra.component'], 'x');
+  });
+
+  it('reads LOG_LEVEL in any case and never fails on a value it does not know', () => {
+    const saved = process.env.LOG_LEVEL;
+    try {
+      process.env.LOG_LEVEL = 'DEBUG';
+      new OTELLogger('rag', { destination: sink() }).debug('shown');
+      process.env.LOG_LEVEL = 'warning';
+      const warnOnly = new OTELLogger('rag', { destination: sink() });
+      warnOnly.info('hidden');
+      warnOnly.warn('shown too');
+      process.env.LOG_LEVEL = 'verbose';
+      const fallback = new OTELLogger('rag', { destination: sink() });
+      fallback.debug('hidden');
+      fallback.info('info by default');
+      process.env.LOG_LEVEL = 'constructor';
+      assert.doesNotThrow(() => new OTELLogger('rag', { destination: sink() }));
+    } finally {
+      if (saved === undefined) delete process.env.LOG_LEVEL;
+      else process.env.LOG_LEVEL = saved;
+    }
+    assert.deepEqual(lines.map((l) => l.message), ['shown', 'shown too', 'info by default']);
   });
 
   it('validates its arguments', () => {

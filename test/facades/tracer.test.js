@@ -31,6 +31,13 @@ describe('OTELTracer', () => {
       assert.equal(span.instrumentationScope.name, 'rag');
     });
 
+    it('resolves to a thenable\'s value even when its then() returns nothing, and ends the span', async () => {
+      // A minimal thenable (some query builders and old promise shims): then() returns undefined.
+      const thenable = { then(onFulfilled) { setTimeout(() => onFulfilled(42), 5); } };
+      assert.equal(await tracer.startTrace('thenable', () => thenable), 42);
+      assert.ok(spanNamed('thenable').ended);
+    });
+
     it('nests inside the active span, and ends only when the promise settles', async () => {
       let innerEndedEarly;
       await tracer.startTrace('outer', async (outer) => {
