@@ -22,10 +22,10 @@ import { recordCost } from './cost';
 import type { LlmCost } from './cost';
 import { kitInstruments } from './instruments';
 import type { KitInstruments } from './instruments';
-import { isIgnored, pathOf, resolveOptions } from './options';
+import { isIgnored, isIgnoredPath, pathOf, resolveOptions } from './options';
 import type { OtelMiddlewareOptions, ResolvedOptions } from './options';
 import { ATTR_TENANT_ID, KNOWN_HTTP_METHODS } from './semconv';
-import { TenantCardinalityCap, findTenant } from './tenant';
+import { TenantCardinalityCap, findTenant, resolveTenant } from './tenant';
 import { REQUEST_KEY, RequestContext } from './request-context';
 import { attachToResponse, errorType as errorTypeOf, requestHostAttributes, sendTraceId, traceparentOf } from './response';
 import { kitMetricProducer, requestDurations } from './kit-metrics';
@@ -97,7 +97,34 @@ export interface RequestOtel {
   recordCost(cost: LlmCost): void;
 }
 
+/**
+ * The ignore rules of every middleware that has path rules, for instrumentation-http's
+ * `ignoreIncomingRequestHook`: with `instrumentHttp`, that instrumentation opens the SERVER span
+ * before any middleware sees the request. Weak: a middleware dropped with its app is forgotten.
+ */
+const pathIgnoringOptions = new Set<WeakRef<ResolvedOptions>>();
+
+/**
+ * Whether a path rule (string or RegExp) of any `otelMiddleware()` in the process ignores this
+ * request. Predicates are left out: they take the framework's request or context, which does not
+ * exist yet when instrumentation-http asks.
+ */
+export function ignoredByAnyMiddleware(req: IncomingMessage): boolean {
+  if (pathIgnoringOptions.size === 0) return false;
+  const path = pathOf(req);
+  for (const ref of pathIgnoringOptions) {
+    const options = ref.deref();
+    if (options === undefined) pathIgnoringOptions.delete(ref);
+    else if (isIgnoredPath(options, path)) return true;
+  }
+  return false;
+}
+
+/** Span names cached per method; the same bound as the SDK's series per metric. */
+const MAX_CACHED_SPAN_NAMES = 2000;
+
 /** The per-middleware part of the lifecycle: resolved options, the route reader, the tenant cap. */
+
 export class Lifecycle {
   readonly options: ResolvedOptions;
   readonly tenantCap: TenantCardinalityCap;
@@ -110,6 +137,7 @@ export class Lifecycle {
 
   constructor(options: OtelMiddlewareOptions<never> | undefined, framework: Framework) {
     this.options = resolveOptions(options as OtelMiddlewareOptions<unknown> | undefined);
+    if (this.options.ignorePaths.size + this.options.ignorePatterns.length > 0) pathIgnoringOptions.add(new WeakRef(this.options));
     this.routeOf = framework.routeOf;
     this.traceIdAtStart = framework.traceIdAt === 'start';
     this.stateInLocals = framework.stateIn === 'locals';
@@ -120,15 +148,24 @@ export class Lifecycle {
     let byRoute = this.spanNames.get(method);
     if (byRoute === undefined) this.spanNames.set(method, (byRoute = new Map()));
     let name = byRoute.get(route);
-    if (name === undefined) byRoute.set(route, (name = `${method} ${route}`));
+    if (name === undefined) {
+      name = `${method} ${route}`;
+      // Templates are bounded by the app's routes, unless a routing shape lets request input
+      // into one: then the cache stops growing and names are built per request.
+      if (byRoute.size < MAX_CACHED_SPAN_NAMES) byRoute.set(route, name);
+    }
     return name;
   }
 
   /**
-   * Starts the telemetry of one request, or returns undefined when it is ignored. The caller
-   * runs the rest of the request in `context.with(state.context, ...)`.
+   * Starts the telemetry of one request, or returns undefined when it is ignored or already
+   * traced. The caller runs the rest of the request in `context.with(state.context, ...)`.
    */
   start(req: IncomingMessage, res: ServerResponse, source: unknown): RequestTelemetry | undefined {
+    // Mounted twice (an app and a sub-app that uses the middleware too): the outer one traces
+    // the request; a second SERVER span would start a trace of its own and count it twice.
+    const outer = currentRequest();
+    if (outer instanceof RequestTelemetry && outer.res === res) return undefined;
     const options = this.options;
     // Most apps ignore nothing (or only a health check): with no matcher the path is not even
     // cut out of the URL, and an unsampled request never needs it.
@@ -147,11 +184,17 @@ export class Lifecycle {
 export class RequestTelemetry implements RequestOtel {
   readonly span: Span;
   readonly context: Context;
-  readonly tenantId: string | undefined;
   /** @internal */ readonly method: string;
   /** `url.scheme`: semconv requires it on the duration metric, so it is read for every request. @internal */
   readonly scheme: string;
-  /** @internal */ readonly metricTenant: string | undefined;
+  private tenant: string | undefined;
+  private tenantMetric: string | undefined;
+  /**
+   * `resolveTenant` had no answer when the request started: it is asked again whenever the
+   * tenant is read, until the response is finalized. The kit runs first, before the auth
+   * middleware a resolver usually reads (`req.auth.org`).
+   */
+  private tenantPending = false;
   /** @internal */ costUsd = 0;
   /** @internal */ inputTokens = 0;
   /** @internal */ outputTokens = 0;
@@ -234,17 +277,9 @@ export class RequestTelemetry implements RequestOtel {
     }
 
     const candidate = findTenant(options, req, source, incoming);
-    let tenantId: string | undefined;
-    if (candidate !== undefined) {
-      if (isValidTenant(options.validateTenant, candidate)) tenantId = candidate;
-      else instruments.tenantRejected.add(1, REJECTED_INVALID);
-    }
-    this.tenantId = tenantId;
-    if (tenantId !== undefined) {
-      this.metricTenant = lifecycle.tenantCap.metricValue(tenantId);
-      if (recording) span.setAttribute(ATTR_TENANT_ID, tenantId);
-    }
-    this.context = new RequestContext(parent, ownSpan, this, tenantId, parentBaggage);
+    if (candidate !== undefined) this.acceptTenant(candidate);
+    else this.tenantPending = options.resolveTenant !== undefined;
+    this.context = new RequestContext(parent, ownSpan, this, parentBaggage, options.validateTenant);
     // The head hook finalizes a span instrumentation-http owns (it ends the span on 'finish')
     // and sends the trace id of a sampled request where the framework wants it there. A span of
     // the kit's own is finalized when the response closes; an unsampled request (most of them at
@@ -256,6 +291,34 @@ export class RequestTelemetry implements RequestOtel {
 
   get traceId(): string {
     return this.span.spanContext().traceId;
+  }
+
+  get tenantId(): string | undefined {
+    if (this.tenantPending) this.resolvePendingTenant();
+    return this.tenant;
+  }
+
+  /** The tenant as metric attributes carry it: capped (`__other__` past the cap). @internal */
+  get metricTenant(): string | undefined {
+    if (this.tenantPending) this.resolvePendingTenant();
+    return this.tenantMetric;
+  }
+
+  private acceptTenant(candidate: string): void {
+    if (!isValidTenant(this.lifecycle.options.validateTenant, candidate)) {
+      this.instruments.tenantRejected.add(1, REJECTED_INVALID);
+      return;
+    }
+    this.tenant = candidate;
+    this.tenantMetric = this.lifecycle.tenantCap.metricValue(candidate);
+    if (this.span.isRecording()) this.span.setAttribute(ATTR_TENANT_ID, candidate);
+  }
+
+  private resolvePendingTenant(): void {
+    const resolved = resolveTenant(this.lifecycle.options, this.source);
+    if (resolved === undefined) return;
+    this.tenantPending = false;
+    this.acceptTenant(resolved);
   }
 
   get route(): string | undefined {
@@ -298,13 +361,20 @@ export class RequestTelemetry implements RequestOtel {
   finalize(statusCode: number | undefined): void {
     if (this.finalized) return;
     this.finalized = true;
+    // The last chance for a late tenant: the span (instrumentation-http's ends right after this)
+    // and the duration metric carry what is known now.
+    if (this.tenantPending) {
+      this.resolvePendingTenant();
+      this.tenantPending = false;
+    }
     const span = this.span;
     if (!span.isRecording()) return;
     // Named late, after routing: the route is only known once the framework matched it.
     const route = this.routeTemplate();
     if (route !== undefined) {
       span.setAttribute(ATTR_HTTP_ROUTE, route);
-      if (this.method !== '_OTHER') span.updateName(this.lifecycle.spanName(this.method, route));
+      // Semconv: `{method} {target}`, with `HTTP` for a method outside the known set.
+      span.updateName(this.lifecycle.spanName(this.method === '_OTHER' ? 'HTTP' : this.method, route));
       if (this.rpc !== undefined) this.rpc.route = route;
     }
     if (statusCode === undefined) return;

@@ -23,6 +23,16 @@ function keyReadBy(read: (probe: Context) => unknown): symbol {
 const SPAN_KEY = keyReadBy((probe) => trace.getSpan(probe));
 const BAGGAGE_KEY = keyReadBy((probe) => propagation.getBaggage(probe));
 
+const acceptAny = (): boolean => true;
+
+function isAccepted(validTenant: (tenantId: string) => boolean, tenantId: string): boolean {
+  try {
+    return Boolean(validTenant(tenantId));
+  } catch {
+    return false; // the lifecycle logs a throwing validator when it validates the request
+  }
+}
+
 /** The request a context belongs to, for code deep in a handler (component helpers, loggers). */
 export const REQUEST_KEY = createContextKey('motadata.otel.request');
 
@@ -46,10 +56,12 @@ export class RequestContext implements Context {
     private readonly parent: Context,
     /** The SERVER span, or undefined when `parent` already holds it (instrumentation-http's). */
     private readonly span: Span | undefined,
-    private readonly request: unknown,
-    private readonly tenantId: string | undefined,
+    /** The request's telemetry: its tenant, read when the baggage is first built. */
+    private readonly request: { readonly tenantId: string | undefined },
     /** Whether the baggage in `parent` is the caller's and may be read and passed on. */
     private readonly parentBaggage = true,
+    /** The middleware's tenant validation: a caller's `tenant.id` it rejects is not passed on. */
+    private readonly validTenant: (tenantId: string) => boolean = acceptAny,
   ) {}
 
   getValue(key: symbol): unknown {
@@ -67,11 +79,21 @@ export class RequestContext implements Context {
     return this.flatten().deleteValue(key);
   }
 
-  /** The caller's baggage, with `tenant.id` set to the request's tenant when there is one. */
+  /**
+   * The caller's baggage, with `tenant.id` set to the request's tenant when there is one. With
+   * none, a caller's `tenant.id` that fails the middleware's validation is dropped: it was
+   * rejected for this request, so it is neither passed on nor logged from the baggage.
+   */
   private buildBaggage(): Baggage | undefined {
     const incoming = this.parentBaggage ? propagation.getBaggage(this.parent) : undefined;
-    const tenantId = this.tenantId;
-    if (tenantId === undefined || incoming?.getEntry(ATTR_TENANT_ID)?.value === tenantId) return incoming;
+    const tenantId = this.request.tenantId;
+    if (tenantId === undefined) {
+      const callers = incoming?.getEntry(ATTR_TENANT_ID)?.value;
+      if (callers === undefined || isAccepted(this.validTenant, callers)) return incoming;
+      const rest = incoming!.removeEntry(ATTR_TENANT_ID);
+      return rest.getAllEntries().length === 0 ? undefined : rest;
+    }
+    if (incoming?.getEntry(ATTR_TENANT_ID)?.value === tenantId) return incoming;
     return incoming === undefined
       ? propagation.createBaggage({ [ATTR_TENANT_ID]: { value: tenantId } })
       : incoming.setEntry(ATTR_TENANT_ID, { value: tenantId });

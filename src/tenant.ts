@@ -12,8 +12,8 @@ export type TenantRejection = 'invalid';
 
 /**
  * The tenant of a request: the configured header, else the caller's baggage, else the user's
- * resolver. Returns the raw candidate and whether it passed validation, so the caller can count
- * a rejection; `undefined` when no source had one.
+ * resolver. Returns the raw candidate, which the caller validates (and counts when rejected);
+ * `undefined` when no source had one.
  */
 export function findTenant(
   options: ResolvedOptions,
@@ -31,13 +31,28 @@ export function findTenant(
     const entry = propagation.getBaggage(incoming)?.getEntry(ATTR_TENANT_ID);
     if (entry !== undefined && entry.value !== '') return entry.value;
   }
-  if (options.resolveTenant !== undefined) {
-    try {
-      const resolved = options.resolveTenant(source);
-      if (typeof resolved === 'string' && resolved !== '') return resolved;
-    } catch (err) {
-      log.warn('tenant.resolveTenant threw; the request continues without a tenant', err);
+  return resolveTenant(options, source);
+}
+
+let warnedAsync = false;
+
+/** The user's `resolveTenant` answer, if any; a throw or a promise is no answer (and logged). */
+export function resolveTenant(options: ResolvedOptions, source: unknown): string | undefined {
+  if (options.resolveTenant === undefined) return undefined;
+  try {
+    const resolved: unknown = options.resolveTenant(source);
+    if (typeof resolved === 'string') return resolved === '' ? undefined : resolved;
+    if (typeof (resolved as PromiseLike<unknown> | undefined)?.then === 'function') {
+      // The tenant is needed synchronously (span, metrics, outgoing baggage): an async lookup
+      // belongs in the app's auth middleware, which the resolver can then read.
+      (resolved as Promise<unknown>).then(undefined, () => undefined);
+      if (!warnedAsync) {
+        warnedAsync = true;
+        log.warn('tenant.resolveTenant returned a promise; it must return the tenant id synchronously (read what your auth middleware set on the request)');
+      }
     }
+  } catch (err) {
+    log.warn('tenant.resolveTenant threw; the request continues without a tenant', err);
   }
   return undefined;
 }
