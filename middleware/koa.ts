@@ -8,11 +8,34 @@ import type { OtelMiddlewareOptions } from '../src/options';
 export type { OtelMiddlewareOptions, RequestOtel };
 export type KoaOtelOptions = OtelMiddlewareOptions<KoaContext>;
 
-// @koa/router sets `_matchedRoute` to the matched layer's full template (router prefixes
-// included) before the route's handlers run.
+interface RouterLayer {
+  readonly path?: unknown;
+  readonly methods?: unknown;
+}
+
+/**
+ * The @koa/router template (router prefixes included) of the route serving the request.
+ * `_matchedRoute` alone is not it: the router sets it again for every layer it runs, `router.use()`
+ * middleware included, so a router middleware that answers (a 401) or runs after the route left
+ * its own pattern there (`/api(?:\/|$)`). The route is the layer in `ctx.matched` with methods
+ * that include the request's: `_matchedRoute` when it is one (the layer running, when two routes
+ * match), else the last such layer, the one the router itself names.
+ */
 function koaRoute(source: unknown): string | undefined {
-  const route = (source as { _matchedRoute?: unknown })._matchedRoute;
-  return typeof route === 'string' ? route : undefined;
+  const ctx = source as { _matchedRoute?: unknown; matched?: unknown; method?: unknown };
+  const current = ctx._matchedRoute;
+  if (typeof current !== 'string') return undefined;
+  const matched = ctx.matched;
+  if (!Array.isArray(matched)) return current;
+  let last: string | undefined;
+  for (let i = matched.length - 1; i >= 0; i--) {
+    const layer = matched[i] as RouterLayer;
+    const methods = layer.methods;
+    if (!Array.isArray(methods) || methods.length === 0 || !methods.includes(ctx.method)) continue;
+    if (layer.path === current) return current;
+    if (last === undefined && typeof layer.path === 'string') last = layer.path;
+  }
+  return last;
 }
 
 // Koa's ctx.onerror removes every header set before an error response, so the trace id goes on
@@ -29,7 +52,8 @@ export function otelMiddleware(options?: KoaOtelOptions): Middleware {
   return function otelKoaMiddleware(ctx, next) {
     const state = lifecycle.start(ctx.req, ctx.res, ctx);
     if (state === undefined) {
-      ctx.state.otel = IGNORED_REQUEST;
+      // Already set when an outer otelMiddleware traces this request (a mounted Koa app).
+      ctx.state.otel ??= IGNORED_REQUEST;
       return next();
     }
     ctx.state.otel = state;
