@@ -119,7 +119,7 @@ export function resolveOptions<Req>(options: OtelMiddlewareOptions<Req> = {}): R
   const ignore = options.ignore === undefined ? [] : Array.isArray(options.ignore) ? options.ignore : [options.ignore];
   for (const matcher of ignore as unknown[]) {
     if (typeof matcher === 'string') ignorePaths.add(matcher);
-    else if (matcher instanceof RegExp) ignorePatterns.push(matcher);
+    else if (matcher instanceof RegExp) ignorePatterns.push(statelessPattern(matcher));
     else if (typeof matcher === 'function') ignorePredicates.push(matcher as (req: unknown) => boolean);
     else fail('ignore', 'a string, RegExp or function (or an array of them)', matcher);
   }
@@ -143,8 +143,7 @@ export function resolveOptions<Req>(options: OtelMiddlewareOptions<Req> = {}): R
   const validate = tenant.validate ?? DEFAULT_TENANT_PATTERN;
   let validateTenant: (tenantId: string) => boolean;
   if (validate instanceof RegExp) {
-    // A global or sticky RegExp keeps lastIndex between calls and would reject every other id.
-    const pattern = new RegExp(validate.source, validate.flags.replace(/[gy]/g, ''));
+    const pattern = statelessPattern(validate);
     validateTenant = (tenantId) => pattern.test(tenantId);
   } else if (typeof validate === 'function') validateTenant = validate;
   else fail('tenant.validate', 'a RegExp or a function', validate);
@@ -178,6 +177,11 @@ export function resolveOptions<Req>(options: OtelMiddlewareOptions<Req> = {}): R
   };
 }
 
+/** A global or sticky RegExp keeps lastIndex between test() calls and would fail every other match. */
+function statelessPattern(pattern: RegExp): RegExp {
+  return pattern.global || pattern.sticky ? new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, '')) : pattern;
+}
+
 /** The path of a request target, without the query string. */
 export function pathOf(req: IncomingMessage): string {
   return pathOfTarget(req.url);
@@ -200,8 +204,14 @@ export function pathOfTarget(target: string | undefined): string {
 }
 
 export function isIgnored(options: ResolvedOptions, path: string, req: unknown): boolean {
+  if (isIgnoredPath(options, path)) return true;
+  for (const predicate of options.ignorePredicates) if (predicate(req)) return true;
+  return false;
+}
+
+/** The string and RegExp rules alone. */
+export function isIgnoredPath(options: ResolvedOptions, path: string): boolean {
   if (options.ignorePaths.has(path)) return true;
   for (const pattern of options.ignorePatterns) if (pattern.test(path)) return true;
-  for (const predicate of options.ignorePredicates) if (predicate(req)) return true;
   return false;
 }

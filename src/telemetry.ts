@@ -43,6 +43,7 @@ import { createPropagator } from './propagation';
 import { resolveTelemetryOptions } from './telemetry-options';
 import type { ResolvedTelemetryOptions, SamplerChoice, TelemetryOptions } from './telemetry-options';
 import { kitMetricProducer } from './kit-metrics';
+import { ignoredByAnyMiddleware } from './lifecycle';
 import { AddableSpanProcessor } from './span-processor';
 
 /** The handle `initTelemetry()` returns. */
@@ -164,7 +165,8 @@ export function initTelemetry(options: TelemetryOptions = {}): Telemetry {
     });
   }
 
-  const instrumentations = resolved.instrumentHttp ? [new HttpInstrumentation()] : [];
+  // The middleware's path rules apply to instrumentation-http's span, which opens first.
+  const instrumentations = resolved.instrumentHttp ? [new HttpInstrumentation({ ignoreIncomingRequestHook: ignoredByAnyMiddleware })] : [];
   const sdk = new NodeSDK({
     resource,
     autoDetectResources: false,

@@ -50,6 +50,20 @@ describe('otelMiddleware() with instrumentHttp: true', () => {
         assert.ok(spans.length >= 1);
       });
 
+      it('opens no span at all for a request the middleware ignores (its path rules reach instrumentation-http)', async () => {
+        const ignoring = await listen(framework.create({ ignore: ['/health', /^\/v1\/status\//] }));
+        try {
+          await request(ignoring.url).get('/health').expect(200);
+          await request(ignoring.url).get('/v1/status/204').expect(204);
+          await request(ignoring.url).get('/v1/items/1').expect(200);
+          await waitForSpans(telemetry, (s) => serverSpans(s).length >= 1);
+          await new Promise((resolve) => setTimeout(resolve, 30));
+          assert.deepEqual(serverSpans(telemetry.getFinishedSpans()).map((s) => s.name), ['GET /v1/items/:id']);
+        } finally {
+          await ignoring.close();
+        }
+      });
+
       it('records the thrown error on that span', async () => {
         await request(app.url).get('/v1/throw').expect(500);
         await waitForSpans(telemetry, (s) => serverSpans(s).length >= 1);
