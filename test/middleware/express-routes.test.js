@@ -63,6 +63,106 @@ for (const [name, express] of [['Express 5', require('express')], ['Express 4', 
       });
     }
 
+    // Each path in turn: the template its SERVER span got (name and http.route agree).
+    async function templatesOf(url, paths) {
+      const templates = [];
+      for (const [path, status = 200] of paths) {
+        telemetry.reset();
+        await request(url).get(path).expect(status);
+        const [span] = await waitForServerSpans(telemetry);
+        assert.equal(span.name, `GET ${span.attributes['http.route']}`);
+        templates.push(span.attributes['http.route']);
+      }
+      return templates;
+    }
+    const ok = (req, res) => res.json({});
+    const okOrFail = (req, res, next) => (req.query.fail ? next(new Error('boom')) : res.json({}));
+
+    it('names a router mounted in two apps by the mount of the app that served the request', async () => {
+      const shared = express.Router();
+      shared.get('/items/:id', ok);
+      const servers = [];
+      for (const mount of ['/public', '/internal/v1']) {
+        const app = express();
+        app.use(otelMiddleware());
+        app.use(mount, shared);
+        servers.push(await listen(app));
+      }
+      try {
+        assert.deepEqual(await templatesOf(servers[0].url, [['/public/items/1']]), ['/public/items/:id']);
+        assert.deepEqual(await templatesOf(servers[1].url, [['/internal/v1/items/2']]), ['/internal/v1/items/:id']);
+        assert.deepEqual(await templatesOf(servers[0].url, [['/public/items/3']]), ['/public/items/:id']);
+      } finally {
+        for (const server of servers) await server.close();
+      }
+    });
+
+    it('names an error a sub-app passed to the parent\'s error handler as its successes', async () => {
+      const root = express();
+      root.use(otelMiddleware());
+      const sub = express();
+      sub.get('/s/:id', okOrFail);
+      const deep = express.Router();
+      deep.get('/:d', okOrFail);
+      sub.use('/deep', deep);
+      root.use('/sub/:tenant', sub);
+      root.use((err, req, res, _next) => res.status(500).json({ error: err.message }));
+      const server = await listen(root);
+      try {
+        const templates = await templatesOf(server.url, [
+          // Before the sub-app has answered anything: its route is found under the parent's mount.
+          ['/sub/acme/s/1?fail=1', 500],
+          ['/sub/acme/s/2'],
+          // In a router of the sub-app, which is known once a request was routed inside it.
+          ['/sub/acme/deep/3?fail=1', 500],
+          ['/sub/acme/deep/4'],
+        ]);
+        assert.deepEqual(templates, ['/sub/:tenant/s/:id', '/sub/:tenant/s/:id', '/sub/:tenant/deep/:d', '/sub/:tenant/deep/:d']);
+      } finally {
+        await server.close();
+      }
+    });
+
+    it('names requests alike whatever the case of the path\'s letters', async () => {
+      const root = express();
+      root.use(otelMiddleware());
+      const once = express.Router();
+      once.get('/x/:id', ok);
+      root.use('/api', once);
+      const twice = express.Router(); // two chains: resolved per request
+      twice.get('/y/:id', ok);
+      root.use('/a', twice);
+      root.use('/b/:t', twice);
+      const upper = express.Router();
+      upper.get('/z/:id', ok);
+      root.use('/Admin', upper);
+      const server = await listen(root);
+      try {
+        const templates = await templatesOf(server.url, [['/aPI/x/1'], ['/api/x/2'], ['/A/y/1'], ['/a/y/2'], ['/B/T1/y/3'], ['/ADMIN/z/1'], ['/admin/z/2']]);
+        // Express 4 keeps no mount string, only a case-insensitive RegExp: its literal text is
+        // taken lower-cased.
+        const admin = name === 'Express 4' ? '/admin/z/:id' : '/Admin/z/:id';
+        assert.deepEqual(templates, ['/api/x/:id', '/api/x/:id', '/a/y/:id', '/a/y/:id', '/b/:t/y/:id', admin, admin]);
+      } finally {
+        await server.close();
+      }
+    });
+
+    it('names a router mounted at an array of paths by the path that matched', async () => {
+      const root = express();
+      root.use(otelMiddleware());
+      const router = express.Router();
+      router.get('/x/:id', ok);
+      root.use(['/m1', '/m2/:v'], router);
+      const server = await listen(root);
+      try {
+        const templates = await templatesOf(server.url, [['/m2/v7/x/1'], ['/m1/x/2'], ['/m2/v8/x/3']]);
+        assert.deepEqual(templates, ['/m2/:v/x/:id', '/m1/x/:id', '/m2/:v/x/:id']);
+      } finally {
+        await server.close();
+      }
+    });
+
     it('gives req.otel to every request of the middleware\'s app, lets an app assign its own, and a no-op elsewhere', async () => {
       const traced = express();
       traced.use(otelMiddleware({ ignore: ['/health'] }));
