@@ -124,7 +124,6 @@ export function ignoredByAnyMiddleware(req: IncomingMessage): boolean {
 const MAX_CACHED_SPAN_NAMES = 2000;
 
 /** The per-middleware part of the lifecycle: resolved options, the route reader, the tenant cap. */
-
 export class Lifecycle {
   readonly options: ResolvedOptions;
   readonly tenantCap: TenantCardinalityCap;
