@@ -25,7 +25,7 @@ import type { KitInstruments } from './instruments';
 import { isIgnored, isIgnoredPath, pathOf, resolveOptions } from './options';
 import type { OtelMiddlewareOptions, ResolvedOptions } from './options';
 import { ATTR_TENANT_ID, KNOWN_HTTP_METHODS } from './semconv';
-import { TenantCardinalityCap, findTenant, resolveTenant } from './tenant';
+import { TenantCardinalityCap, findTenant, isValidTenant, resolveTenant } from './tenant';
 import { REQUEST_KEY, RequestContext } from './request-context';
 import { attachToResponse, errorType as errorTypeOf, requestHostAttributes, sendTraceId, traceparentOf } from './response';
 import { kitMetricProducer, requestDurations } from './kit-metrics';
@@ -455,15 +455,6 @@ function isTrusted(trustIncoming: ResolvedOptions['trustIncoming'], source: unkn
     return trustIncoming(source) === true;
   } catch (err) {
     log.warn('trustIncoming threw; the caller is not trusted', err);
-    return false;
-  }
-}
-
-function isValidTenant(validateTenant: ResolvedOptions['validateTenant'], candidate: string): boolean {
-  try {
-    return Boolean(validateTenant(candidate));
-  } catch (err) {
-    log.warn('tenant.validate threw; the tenant id is rejected', err);
     return false;
   }
 }

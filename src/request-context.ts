@@ -2,6 +2,7 @@ import { createContextKey } from '@opentelemetry/api';
 import type { Baggage, Context, Span } from '@opentelemetry/api';
 import { ATTR_TENANT_ID } from './semconv';
 import { propagation, trace } from './bound';
+import { isValidTenant } from './tenant';
 
 // The keys under which @opentelemetry/api keeps the active span and the baggage, learnt from the
 // API itself (a probe context records the key each accessor asks for) rather than copied from
@@ -24,14 +25,6 @@ const SPAN_KEY = keyReadBy((probe) => trace.getSpan(probe));
 const BAGGAGE_KEY = keyReadBy((probe) => propagation.getBaggage(probe));
 
 const acceptAny = (): boolean => true;
-
-function isAccepted(validTenant: (tenantId: string) => boolean, tenantId: string): boolean {
-  try {
-    return Boolean(validTenant(tenantId));
-  } catch {
-    return false; // the lifecycle logs a throwing validator when it validates the request
-  }
-}
 
 /** The request a context belongs to, for code deep in a handler (component helpers, loggers). */
 export const REQUEST_KEY = createContextKey('motadata.otel.request');
@@ -89,7 +82,7 @@ export class RequestContext implements Context {
     const tenantId = this.request.tenantId;
     if (tenantId === undefined) {
       const callers = incoming?.getEntry(ATTR_TENANT_ID)?.value;
-      if (callers === undefined || isAccepted(this.validTenant, callers)) return incoming;
+      if (callers === undefined || isValidTenant(this.validTenant, callers)) return incoming;
       const rest = incoming!.removeEntry(ATTR_TENANT_ID);
       return rest.getAllEntries().length === 0 ? undefined : rest;
     }

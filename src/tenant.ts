@@ -57,6 +57,16 @@ export function resolveTenant(options: ResolvedOptions, source: unknown): string
   return undefined;
 }
 
+/** Whether the middleware's `tenant.validate` accepts an id; a validator that throws rejects it (logged). */
+export function isValidTenant(validateTenant: ResolvedOptions['validateTenant'], candidate: string): boolean {
+  try {
+    return Boolean(validateTenant(candidate));
+  } catch (err) {
+    log.warn('tenant.validate threw; the tenant id is rejected', err);
+    return false;
+  }
+}
+
 /**
  * Caps the distinct tenant values that reach metric attributes, so one noisy client cannot blow
  * up every time series. The first `max` tenants seen keep their own series; later ones share
