@@ -8,6 +8,7 @@ export { tracedFetch, injectTraceHeaders } from './fetch';
 export { currentRequest } from './lifecycle';
 export { recordCostOutsideRequest } from './cost';
 export { StrictW3CTraceContextPropagator, createPropagator, RANDOM_TRACE_ID_FLAG } from './propagation';
+export type { PropagatorName } from './propagation';
 export { Level2TraceState } from './tracestate';
 export { OTELTracer } from './facades/tracer';
 export { OTELMetrics } from './facades/metrics';

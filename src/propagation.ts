@@ -1,11 +1,22 @@
-import { TraceFlags, createContextKey, trace } from '@opentelemetry/api';
-import type { Context, TextMapGetter, TextMapSetter } from '@opentelemetry/api';
+import { TraceFlags, createContextKey, diag, trace } from '@opentelemetry/api';
+import type { Context, TextMapGetter, TextMapPropagator, TextMapSetter } from '@opentelemetry/api';
 import {
   CompositePropagator,
   TRACE_STATE_HEADER,
   W3CBaggagePropagator,
   W3CTraceContextPropagator,
 } from '@opentelemetry/core';
+import {
+  B3_CONTEXT_HEADER,
+  B3InjectEncoding,
+  B3Propagator,
+  X_B3_FLAGS,
+  X_B3_PARENT_SPAN_ID,
+  X_B3_SAMPLED,
+  X_B3_SPAN_ID,
+  X_B3_TRACE_ID,
+} from '@opentelemetry/propagator-b3';
+import { JaegerPropagator } from '@opentelemetry/propagator-jaeger';
 import { Level2TraceState } from './tracestate';
 
 /**
@@ -42,6 +53,10 @@ export class StrictW3CTraceContextPropagator extends W3CTraceContextPropagator {
         : trace.setSpanContext(context, traceState ? { ...spanContext, traceState } : withoutTraceState(spanContext));
     if ((spanContext.traceFlags & RANDOM_TRACE_ID_FLAG) === 0) {
       result = result.setValue(NOT_RANDOM_TRACE, spanContext.traceId);
+    } else if (result.getValue(NOT_RANDOM_TRACE) !== undefined) {
+      // A B3 or Jaeger header extracted before this one: the traceparent, which says the id is
+      // random, is the one the composite keeps.
+      result = result.deleteValue(NOT_RANDOM_TRACE);
     }
     return result;
   }
@@ -78,10 +93,74 @@ export function wireTraceFlags(context: Context, traceId: string, traceFlags: nu
   return isRandomTrace(context, traceId) ? sampled | RANDOM_TRACE_ID_FLAG : sampled;
 }
 
-/** The propagator `initTelemetry()` installs: strict W3C Trace Context plus W3C Baggage. */
-export function createPropagator(): CompositePropagator {
-  return new CompositePropagator({
-    propagators: [new StrictW3CTraceContextPropagator(), new W3CBaggagePropagator()],
-  });
+/**
+ * A B3 or Jaeger propagator whose extracted trace ids the kit cannot vouch for as random: both
+ * formats allow 64-bit ids, which the propagators left-pad with zeros. Marking the trace keeps the
+ * random-trace-id flag off the `traceparent` and Server-Timing the kit sends for it.
+ * `readFields` adds headers it extracts from but does not inject: the SDK's B3 propagator reads
+ * both B3 encodings whichever it writes, and the middleware extracts only when one of the
+ * propagator's `fields()` is a request header.
+ */
+class ForeignTracePropagator implements TextMapPropagator {
+  private readonly allFields: string[];
+
+  constructor(
+    private readonly inner: TextMapPropagator,
+    readFields: readonly string[] = [],
+  ) {
+    this.allFields = [...new Set([...inner.fields(), ...readFields])];
+  }
+
+  extract(context: Context, carrier: unknown, getter: TextMapGetter): Context {
+    const extracted = this.inner.extract(context, carrier, getter);
+    const spanContext = trace.getSpanContext(extracted);
+    const before = trace.getSpanContext(context);
+    if (spanContext === undefined || spanContext === before) return extracted;
+    // A traceparent read earlier vouched for this very trace id: the format it came in last does
+    // not make it less random.
+    if (before?.traceId === spanContext.traceId && isRandomTrace(context, before.traceId)) return extracted;
+    return extracted.setValue(NOT_RANDOM_TRACE, spanContext.traceId);
+  }
+
+  inject(context: Context, carrier: unknown, setter: TextMapSetter): void {
+    this.inner.inject(context, carrier, setter);
+  }
+
+  fields(): string[] {
+    return this.allFields;
+  }
 }
 
+/** The `OTEL_PROPAGATORS` names the kit bundles (the spec's `xray` and `ottrace` are not). */
+export type PropagatorName = 'tracecontext' | 'baggage' | 'b3' | 'b3multi' | 'jaeger' | 'none';
+export const PROPAGATOR_NAMES: readonly PropagatorName[] = ['tracecontext', 'baggage', 'b3', 'b3multi', 'jaeger', 'none'];
+export const DEFAULT_PROPAGATORS: readonly PropagatorName[] = ['tracecontext', 'baggage'];
+const B3_FIELDS = [B3_CONTEXT_HEADER, X_B3_TRACE_ID, X_B3_SPAN_ID, X_B3_SAMPLED, X_B3_FLAGS, X_B3_PARENT_SPAN_ID];
+
+function propagatorNamed(name: Exclude<PropagatorName, 'none'>): TextMapPropagator {
+  switch (name) {
+    case 'tracecontext':
+      return new StrictW3CTraceContextPropagator();
+    case 'baggage':
+      return new W3CBaggagePropagator();
+    case 'b3':
+      return new ForeignTracePropagator(new B3Propagator({ injectEncoding: B3InjectEncoding.SINGLE_HEADER }), B3_FIELDS);
+    case 'b3multi':
+      return new ForeignTracePropagator(new B3Propagator({ injectEncoding: B3InjectEncoding.MULTI_HEADER }), B3_FIELDS);
+    case 'jaeger':
+      diag.warn('The Jaeger propagator is deprecated (as in the SDK); prefer "tracecontext".');
+      return new ForeignTracePropagator(new JaegerPropagator());
+  }
+}
+
+/**
+ * The propagator `initTelemetry()` installs: by default strict W3C Trace Context plus W3C
+ * Baggage; otherwise the `OTEL_PROPAGATORS` names given, in that order (on extraction a later
+ * one wins where two carry a trace), each once. `none`, alone or in the list, installs none:
+ * incoming trace headers are ignored and `tracedFetch` sends none.
+ */
+export function createPropagator(names: readonly PropagatorName[] = DEFAULT_PROPAGATORS): CompositePropagator {
+  const unique = [...new Set(names)];
+  if (unique.includes('none')) return new CompositePropagator({ propagators: [] });
+  return new CompositePropagator({ propagators: unique.map((name) => propagatorNamed(name as Exclude<PropagatorName, 'none'>)) });
+}

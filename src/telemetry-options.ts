@@ -1,4 +1,6 @@
 import type { Attributes } from '@opentelemetry/api';
+import { DEFAULT_PROPAGATORS, PROPAGATOR_NAMES } from './propagation';
+import type { PropagatorName } from './propagation';
 
 export type TraceExporterName = 'otlp' | 'jaeger' | 'console' | 'zipkin' | 'memory' | 'none';
 export type MetricExporterName = 'otlp' | 'prometheus' | 'console' | 'memory' | 'none';
@@ -68,6 +70,13 @@ export interface TelemetryOptions {
     headers?: Record<string, string>;
   };
   /**
+   * Trace-context formats read from requests and written by `tracedFetch`/`injectHeaders`, in
+   * order: `tracecontext` (W3C, with the Level 2 rules), `baggage` (W3C), `b3` (single header),
+   * `b3multi` (`X-B3-*`), `jaeger` (deprecated), or `['none']`. Env: `OTEL_PROPAGATORS`.
+   * @default ['tracecontext', 'baggage']
+   */
+  propagators?: PropagatorName[];
+  /**
    * Also run `@opentelemetry/instrumentation-http` (outgoing `http` calls get CLIENT spans; the
    * middleware then enriches its SERVER span instead of opening one). Must be started before
    * `http` is first used by a server. @default false
@@ -105,6 +114,7 @@ export interface ResolvedTelemetryOptions {
     readonly protocol: OtlpProtocol;
     readonly headers: Record<string, string> | undefined;
   };
+  readonly propagators: readonly PropagatorName[];
   readonly instrumentHttp: boolean;
 }
 
@@ -221,6 +231,29 @@ function sampler(explicitRatio: unknown, env: Env): SamplerChoice {
   return { kind: name as 'always_on' };
 }
 
+/**
+ * The propagator names, each once, in order. `none` wins, as for OTEL_*_EXPORTER lists. Unlike the
+ * SDK, which warns and drops an unknown name, the kit refuses to start: a service that silently
+ * stops joining its callers' traces is what the option exists to prevent.
+ */
+function propagators(explicit: unknown, env: Env): readonly PropagatorName[] {
+  const expected = `list of ${PROPAGATOR_NAMES.join(', ')} (xray and ottrace are not bundled)`;
+  let names: string[];
+  if (explicit !== undefined) {
+    if (!Array.isArray(explicit) || explicit.length === 0 || explicit.some((n) => !PROPAGATOR_NAMES.includes(n as PropagatorName))) {
+      throw optionError('propagators', `a non-empty ${expected}`, explicit);
+    }
+    names = explicit as string[];
+  } else {
+    const fromEnv = envValue(env, 'OTEL_PROPAGATORS');
+    if (fromEnv === undefined) return DEFAULT_PROPAGATORS;
+    names = fromEnv.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    if (names.some((n) => !PROPAGATOR_NAMES.includes(n as PropagatorName))) throw envError('OTEL_PROPAGATORS', `a comma-separated ${expected}`, fromEnv);
+  }
+  const unique = [...new Set(names)] as PropagatorName[];
+  return unique.includes('none') ? ['none'] : unique;
+}
+
 function section<T extends object>(option: string, value: unknown): Partial<T> {
   if (value === undefined) return {};
   if (typeof value !== 'object' || value === null) throw optionError(option, 'an object', value);
@@ -305,6 +338,7 @@ export function resolveTelemetryOptions(options: TelemetryOptions = {}, env: Env
       protocol: protocol('logs.protocol', logs.protocol, env, 'LOGS'),
       headers: headers('logs.headers', logs.headers),
     },
+    propagators: propagators(options.propagators, env),
     instrumentHttp: options.instrumentHttp ?? false,
   };
 }

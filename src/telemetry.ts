@@ -175,7 +175,7 @@ export function initTelemetry(options: TelemetryOptions = {}): Telemetry {
     metricReaders: readers,
     views,
     logRecordProcessors: logProcessors,
-    textMapPropagator: createPropagator(),
+    textMapPropagator: createPropagator(resolved.propagators),
     instrumentations,
   });
   sdk.start();

@@ -60,6 +60,19 @@ describe('initTelemetry() settings precedence', () => {
     assert.throws(() => resolveTelemetryOptions({}, { OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '2' }), /OTEL_TRACES_SAMPLER_ARG="2" must be a number in \[0, 1\]/);
   });
 
+  it('reads OTEL_PROPAGATORS: W3C trace context and baggage by default, each name once, none wins', () => {
+    const names = (options, env) => resolveTelemetryOptions(options, env).propagators;
+    assert.deepEqual(names({}, {}), ['tracecontext', 'baggage']);
+    assert.deepEqual(names({}, { OTEL_PROPAGATORS: ' ' }), ['tracecontext', 'baggage'], 'empty is unset, as the spec says');
+    assert.deepEqual(names({}, { OTEL_PROPAGATORS: 'b3multi, tracecontext,b3multi' }), ['b3multi', 'tracecontext']);
+    assert.deepEqual(names({}, { OTEL_PROPAGATORS: 'tracecontext,none' }), ['none']);
+    assert.deepEqual(names({ propagators: ['b3'] }, { OTEL_PROPAGATORS: 'jaeger' }), ['b3']);
+    assert.throws(() => names({}, { OTEL_PROPAGATORS: 'tracecontext,xray' }), /OTEL_PROPAGATORS="tracecontext,xray" must be a comma-separated list of tracecontext, baggage, b3, b3multi, jaeger, none \(xray and ottrace are not bundled\)/);
+    assert.throws(() => names({ propagators: [] }, {}), /option "propagators" must be a non-empty list/);
+    assert.throws(() => names({ propagators: 'b3' }, {}), /option "propagators" must be a non-empty list .*, got "b3"/);
+    assert.throws(() => names({ propagators: ['w3c'] }, {}), /option "propagators" must be a non-empty list .*, got \["w3c"\]/);
+  });
+
   it('uses the zipkin default URL and OTEL_EXPORTER_ZIPKIN_ENDPOINT for zipkin', () => {
     assert.equal(resolveTelemetryOptions({ traces: { exporter: 'zipkin' } }, {}).traces.zipkinUrl, 'http://localhost:9411/api/v2/spans');
     assert.equal(resolveTelemetryOptions({ traces: { exporter: 'zipkin' } }, { OTEL_EXPORTER_ZIPKIN_ENDPOINT: 'http://z:9411/api/v2/spans' }).traces.zipkinUrl, 'http://z:9411/api/v2/spans');
