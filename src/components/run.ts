@@ -15,7 +15,7 @@ export type ComponentFn<T> = (span: OTELSpan) => T | Promise<T>;
 
 /** What a component's metrics see when its span ends. */
 export interface ComponentEnd<T> extends SpanOutcome<T> {
-  /** `success` or `error`. */
+  /** `error` when the function threw or rejected, or set its span's status to `'error'`; else `success`. */
   readonly status: 'success' | 'error';
   /** Metric attributes every helper metric carries: `tenant.id` inside a request (capped). */
   readonly base: Attributes;
@@ -55,12 +55,16 @@ export function runComponent<T>(
   const onEnd =
     record === undefined
       ? undefined
-      : (outcome: SpanOutcome<T>) => record({ ...outcome, status: outcome.error === undefined ? 'success' : 'error', base, metrics: kitMetrics });
+      : (outcome: SpanOutcome<T>) => record({ ...outcome, status: statusOf(outcome), base, metrics: kitMetrics });
   try {
     return Promise.resolve(runInSpan(tracer, name, { attributes: spanAttributes }, context.active(), fn, onEnd as (o: SpanOutcome<Awaited<T | Promise<T>>>) => void));
   } catch (err) {
     return Promise.reject(err);
   }
+}
+
+function statusOf(outcome: SpanOutcome<unknown>): 'success' | 'error' {
+  return outcome.error !== undefined || outcome.handle.status === 'error' ? 'error' : 'success';
 }
 
 /** `error_type` of a failed operation: the error's class name. */

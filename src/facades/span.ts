@@ -9,10 +9,21 @@ export type SpanStatusName = 'ok' | 'error';
  * vocabulary over a real OpenTelemetry span (`span`). Setters chain.
  */
 export class OTELSpan {
+  private statusSet: SpanStatusName | undefined = undefined;
+
   constructor(
     /** The underlying OpenTelemetry span. */
     readonly span: Span,
   ) {}
+
+  /**
+   * The status set through this handle, if any. Kept here because an unsampled span keeps none,
+   * and the helpers' `status` metric attribute must not depend on sampling. `'ok'` is final, as
+   * the spec makes it for the span.
+   */
+  get status(): SpanStatusName | undefined {
+    return this.statusSet;
+  }
 
   get traceId(): string {
     return this.span.spanContext().traceId;
@@ -46,6 +57,7 @@ export class OTELSpan {
   /** `'ok'` or `'error'` (with a message), as OTel's OK / ERROR. */
   setStatus(status: SpanStatusName, message?: string): this {
     if (status !== 'ok' && status !== 'error') throw new TypeError(`setStatus: status must be 'ok' or 'error', got ${JSON.stringify(status)}`);
+    if (this.statusSet !== 'ok') this.statusSet = status;
     this.span.setStatus(
       status === 'ok' ? { code: SpanStatusCode.OK } : message === undefined ? { code: SpanStatusCode.ERROR } : { code: SpanStatusCode.ERROR, message },
     );

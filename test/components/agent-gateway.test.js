@@ -55,6 +55,37 @@ describe('agent helpers', () => {
   });
 });
 
+describe('helper metrics: a status the function set', () => {
+  const countOf = async (telemetry, attributes) => (await metricPoint(telemetry, METRIC_NAMES.AGENT_TASKS_EXECUTED, attributes))?.value ?? 0;
+
+  for (const sampleRatio of [1, 0]) {
+    it(`count a task whose function set its span's status to error as an error, sampled or not (sampleRatio ${sampleRatio})`, async () => {
+      const telemetry = await startMemoryTelemetry({ traces: { sampleRatio } });
+      try {
+        const task = { agentId: 'planner', taskId: 't-3', taskType: `status-${sampleRatio}` };
+        const result = await agent.executeTask(task, (span) => {
+          span.setStatus('error', 'no answer found');
+          return 'fallback';
+        });
+        assert.equal(result, 'fallback', 'the result is the caller\'s');
+        assert.equal(await countOf(telemetry, { 'task.type': task.taskType, status: 'error' }), 1);
+        assert.equal(await countOf(telemetry, { 'task.type': task.taskType, status: 'success' }), 0);
+        const errored = await metricPoint(telemetry, METRIC_NAMES.AGENT_TASKS_EXECUTED, { 'task.type': task.taskType, status: 'error' });
+        assert.equal(errored.attributes.error_type, undefined, 'nothing was thrown, so no error class');
+
+        // OK is final, for the span (the SDK) and for the metric.
+        await agent.executeTask(task, (span) => {
+          span.setStatus('ok');
+          span.setStatus('error');
+        });
+        assert.equal(await countOf(telemetry, { 'task.type': task.taskType, status: 'success' }), 1);
+      } finally {
+        await telemetry.shutdown();
+      }
+    });
+  }
+});
+
 describe('gateway helpers', () => {
   let telemetry;
   before(async () => (telemetry = await startMemoryTelemetry()));
