@@ -17,6 +17,8 @@ import {
   X_B3_TRACE_ID,
 } from '@opentelemetry/propagator-b3';
 import { JaegerPropagator } from '@opentelemetry/propagator-jaeger';
+import { AWSXRayPropagator } from '@opentelemetry/propagator-aws-xray';
+import { OTTracePropagator } from '@opentelemetry/propagator-ot-trace';
 import { Level2TraceState } from './tracestate';
 
 /**
@@ -94,8 +96,9 @@ export function wireTraceFlags(context: Context, traceId: string, traceFlags: nu
 }
 
 /**
- * A B3 or Jaeger propagator whose extracted trace ids the kit cannot vouch for as random: both
- * formats allow 64-bit ids, which the propagators left-pad with zeros. Marking the trace keeps the
+ * A B3, Jaeger, OT or X-Ray propagator whose extracted trace ids the kit cannot vouch for as
+ * random: B3, Jaeger and OT allow 64-bit ids, which the propagators left-pad with zeros, and an
+ * X-Ray id starts with its epoch seconds. Marking the trace keeps the
  * random-trace-id flag off the `traceparent` and Server-Timing the kit sends for it.
  * `readFields` adds headers it extracts from but does not inject: the SDK's B3 propagator reads
  * both B3 encodings whichever it writes, and the middleware extracts only when one of the
@@ -131,9 +134,9 @@ class ForeignTracePropagator implements TextMapPropagator {
   }
 }
 
-/** The `OTEL_PROPAGATORS` names the kit bundles (the spec's `xray` and `ottrace` are not). */
-export type PropagatorName = 'tracecontext' | 'baggage' | 'b3' | 'b3multi' | 'jaeger' | 'none';
-export const PROPAGATOR_NAMES: readonly PropagatorName[] = ['tracecontext', 'baggage', 'b3', 'b3multi', 'jaeger', 'none'];
+/** The spec's `OTEL_PROPAGATORS` names (the SDK itself builds all but `xray` and `ottrace`). */
+export type PropagatorName = 'tracecontext' | 'baggage' | 'b3' | 'b3multi' | 'jaeger' | 'xray' | 'ottrace' | 'none';
+export const PROPAGATOR_NAMES: readonly PropagatorName[] = ['tracecontext', 'baggage', 'b3', 'b3multi', 'jaeger', 'xray', 'ottrace', 'none'];
 export const DEFAULT_PROPAGATORS: readonly PropagatorName[] = ['tracecontext', 'baggage'];
 const B3_FIELDS = [B3_CONTEXT_HEADER, X_B3_TRACE_ID, X_B3_SPAN_ID, X_B3_SAMPLED, X_B3_FLAGS, X_B3_PARENT_SPAN_ID];
 
@@ -150,6 +153,10 @@ function propagatorNamed(name: Exclude<PropagatorName, 'none'>): TextMapPropagat
     case 'jaeger':
       diag.warn('The Jaeger propagator is deprecated (as in the SDK); prefer "tracecontext".');
       return new ForeignTracePropagator(new JaegerPropagator());
+    case 'xray':
+      return new ForeignTracePropagator(new AWSXRayPropagator());
+    case 'ottrace':
+      return new ForeignTracePropagator(new OTTracePropagator());
   }
 }
 

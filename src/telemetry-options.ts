@@ -72,7 +72,8 @@ export interface TelemetryOptions {
   /**
    * Trace-context formats read from requests and written by `tracedFetch`/`injectHeaders`, in
    * order: `tracecontext` (W3C, with the Level 2 rules), `baggage` (W3C), `b3` (single header),
-   * `b3multi` (`X-B3-*`), `jaeger` (deprecated), or `['none']`. Env: `OTEL_PROPAGATORS`.
+   * `b3multi` (`X-B3-*`), `jaeger` (deprecated), `xray` (`X-Amzn-Trace-Id`), `ottrace`
+   * (`ot-tracer-*`), or `['none']`. Env: `OTEL_PROPAGATORS`.
    * @default ['tracecontext', 'baggage']
    */
   propagators?: PropagatorName[];
@@ -233,11 +234,11 @@ function sampler(explicitRatio: unknown, env: Env): SamplerChoice {
 
 /**
  * The propagator names, each once, in order. `none` wins, as for OTEL_*_EXPORTER lists. Unlike the
- * SDK, which warns and drops an unknown name, the kit refuses to start: a service that silently
- * stops joining its callers' traces is what the option exists to prevent.
+ * SDK, which warns and drops a name it does not know, the kit refuses to start: a service that
+ * silently stops joining its callers' traces is what the setting exists to prevent.
  */
 function propagators(explicit: unknown, env: Env): readonly PropagatorName[] {
-  const expected = `list of ${PROPAGATOR_NAMES.join(', ')} (xray and ottrace are not bundled)`;
+  const expected = `list of ${PROPAGATOR_NAMES.join(', ')}`;
   let names: string[];
   if (explicit !== undefined) {
     if (!Array.isArray(explicit) || explicit.length === 0 || explicit.some((n) => !PROPAGATOR_NAMES.includes(n as PropagatorName))) {

@@ -67,7 +67,8 @@ describe('initTelemetry() settings precedence', () => {
     assert.deepEqual(names({}, { OTEL_PROPAGATORS: 'b3multi, tracecontext,b3multi' }), ['b3multi', 'tracecontext']);
     assert.deepEqual(names({}, { OTEL_PROPAGATORS: 'tracecontext,none' }), ['none']);
     assert.deepEqual(names({ propagators: ['b3'] }, { OTEL_PROPAGATORS: 'jaeger' }), ['b3']);
-    assert.throws(() => names({}, { OTEL_PROPAGATORS: 'tracecontext,xray' }), /OTEL_PROPAGATORS="tracecontext,xray" must be a comma-separated list of tracecontext, baggage, b3, b3multi, jaeger, none \(xray and ottrace are not bundled\)/);
+    assert.deepEqual(names({}, { OTEL_PROPAGATORS: 'xray,ottrace' }), ['xray', 'ottrace']);
+    assert.throws(() => names({}, { OTEL_PROPAGATORS: 'tracecontext,xray-lambda' }), /OTEL_PROPAGATORS="tracecontext,xray-lambda" must be a comma-separated list of tracecontext, baggage, b3, b3multi, jaeger, xray, ottrace, none/);
     assert.throws(() => names({ propagators: [] }, {}), /option "propagators" must be a non-empty list/);
     assert.throws(() => names({ propagators: 'b3' }, {}), /option "propagators" must be a non-empty list .*, got "b3"/);
     assert.throws(() => names({ propagators: ['w3c'] }, {}), /option "propagators" must be a non-empty list .*, got \["w3c"\]/);

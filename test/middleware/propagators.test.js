@@ -153,6 +153,42 @@ describe('propagators (OTEL_PROPAGATORS)', () => {
     });
   });
 
+  suite(['xray'], (env) => {
+    // X-Ray's id is the W3C one with a dash after its 8-digit timestamp: 1-5759e988-bd862e3fe1be46a994272793.
+    const XRAY_TRACE = `1-${TRACE_ID.slice(0, 8)}-${TRACE_ID.slice(8)}`;
+
+    it('continues an X-Amzn-Trace-Id caller, not marked random, and sends X-Amzn-Trace-Id downstream', async () => {
+      const res = await request(env.app.url)
+        .get('/v1/call')
+        .query({ to: echo.url })
+        .set('x-amzn-trace-id', `Root=${XRAY_TRACE};Parent=${SPAN_ID};Sampled=1`)
+        .expect(200);
+      const [span] = await waitForServerSpans(env.telemetry);
+      assert.equal(span.spanContext().traceId, TRACE_ID);
+      assert.equal(parentSpanId(span), SPAN_ID);
+      assert.equal(traceFromServerTiming(res).flags, 0x01);
+      assert.match(res.body.downstream.headers['x-amzn-trace-id'], new RegExp(`^Root=${XRAY_TRACE};Parent=[0-9a-f]{16};Sampled=1$`));
+      assert.equal(res.body.downstream.headers.traceparent, undefined);
+    });
+  });
+
+  suite(['ottrace'], (env) => {
+    it('continues an ot-tracer-* caller and sends ot-tracer-* downstream', async () => {
+      const res = await request(env.app.url)
+        .get('/v1/call')
+        .query({ to: echo.url })
+        .set({ 'ot-tracer-traceid': TRACE_ID, 'ot-tracer-spanid': SPAN_ID, 'ot-tracer-sampled': 'true' })
+        .expect(200);
+      const [span] = await waitForServerSpans(env.telemetry);
+      assert.equal(span.spanContext().traceId, TRACE_ID);
+      assert.equal(parentSpanId(span), SPAN_ID);
+      const headers = res.body.downstream.headers;
+      assert.equal(headers['ot-tracer-traceid'], TRACE_ID.slice(16), 'OT sends the low 64 bits');
+      assert.equal(headers['ot-tracer-sampled'], 'true');
+      assert.equal(traceFromServerTiming(res).flags, 0x01);
+    });
+  });
+
   suite(['none'], (env) => {
     it('ignores incoming trace headers and sends none downstream', async () => {
       const res = await request(env.app.url).get('/v1/call').query({ to: echo.url }).set('traceparent', TRACEPARENT).set(b3Multi()).set('x-tenant-id', 'acme').expect(200);
