@@ -12,6 +12,18 @@ const { startMemoryTelemetry, waitForServerSpans, waitForSpans, parentSpanId } =
 const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
 const SPAN_ID = 'b7ad6b7169203331';
 const TRACEPARENT = `00-${TRACE_ID}-${SPAN_ID}-01`;
+/** The request's SERVER span, checked to continue the caller's trace as the child of its span. */
+async function callerChild(telemetry) {
+  const [span] = await waitForServerSpans(telemetry);
+  assert.equal(span.spanContext().traceId, TRACE_ID);
+  assert.equal(parentSpanId(span), SPAN_ID);
+  return span;
+}
+/** Server-Timing's trace of a request with a b3 header of `b3TraceId` and a random-flagged traceparent of TRACE_ID. */
+async function timingOfBoth(env, b3TraceId) {
+  const res = await request(env.app.url).get('/v1/items/1').set('b3', `${b3TraceId}-${SPAN_ID}-1`).set('traceparent', `00-${TRACE_ID}-${SPAN_ID}-03`).expect(200);
+  return traceFromServerTiming(res);
+}
 const b3Multi = (traceId = TRACE_ID) => ({ 'x-b3-traceid': traceId, 'x-b3-spanid': SPAN_ID, 'x-b3-sampled': '1' });
 
 describe('propagators (OTEL_PROPAGATORS)', () => {
@@ -45,18 +57,14 @@ describe('propagators (OTEL_PROPAGATORS)', () => {
   suite(['b3multi'], (env) => {
     it('continues a caller\'s X-B3-* trace as the child of its span', async () => {
       const res = await request(env.app.url).get('/v1/items/1').set(b3Multi()).expect(200);
-      const [span] = await waitForServerSpans(env.telemetry);
-      assert.equal(span.spanContext().traceId, TRACE_ID);
-      assert.equal(parentSpanId(span), SPAN_ID);
+      const span = await callerChild(env.telemetry);
       assert.equal(span.parentSpanContext.isRemote, true);
       assert.equal(res.body.traceId, TRACE_ID);
     });
 
     it('also reads the single b3 header, as the SDK\'s B3 propagator does', async () => {
       await request(env.app.url).get('/v1/items/1').set('b3', `${TRACE_ID}-${SPAN_ID}-1`).expect(200);
-      const [span] = await waitForServerSpans(env.telemetry);
-      assert.equal(span.spanContext().traceId, TRACE_ID);
-      assert.equal(parentSpanId(span), SPAN_ID);
+      await callerChild(env.telemetry);
     });
 
     it('ignores a traceparent: W3C is not configured', async () => {
@@ -103,27 +111,15 @@ describe('propagators (OTEL_PROPAGATORS)', () => {
 
     it('continues a b3-only caller', async () => {
       await request(env.app.url).get('/v1/items/1').set('b3', `${TRACE_ID}-${SPAN_ID}-1`).expect(200);
-      const [span] = await waitForServerSpans(env.telemetry);
-      assert.equal(span.spanContext().traceId, TRACE_ID);
-      assert.equal(parentSpanId(span), SPAN_ID);
+      await callerChild(env.telemetry);
     });
 
     it('keeps a traceparent\'s random flag when a b3 header carries the same trace', async () => {
-      const res = await request(env.app.url)
-        .get('/v1/items/1')
-        .set('b3', `${TRACE_ID}-${SPAN_ID}-1`)
-        .set('traceparent', `00-${TRACE_ID}-${SPAN_ID}-03`)
-        .expect(200);
-      assert.equal(traceFromServerTiming(res).flags, 0x03);
+      assert.equal((await timingOfBoth(env, TRACE_ID)).flags, 0x03);
     });
 
     it('does not take a traceparent\'s random flag for a different b3 trace read after it', async () => {
-      const res = await request(env.app.url)
-        .get('/v1/items/1')
-        .set('b3', `a3ce929d0e0e4736-${SPAN_ID}-1`)
-        .set('traceparent', `00-${TRACE_ID}-${SPAN_ID}-03`)
-        .expect(200);
-      const timing = traceFromServerTiming(res);
+      const timing = await timingOfBoth(env, 'a3ce929d0e0e4736');
       assert.equal(timing.traceId, '0000000000000000a3ce929d0e0e4736', 'the propagator listed last wins');
       assert.equal(timing.flags, 0x01);
     });
@@ -131,21 +127,14 @@ describe('propagators (OTEL_PROPAGATORS)', () => {
 
   suite(['b3', 'tracecontext'], (env) => {
     it('keeps a traceparent\'s random flag when it is read after a b3 header of the same trace', async () => {
-      const res = await request(env.app.url)
-        .get('/v1/items/1')
-        .set('b3', `${TRACE_ID}-${SPAN_ID}-1`)
-        .set('traceparent', `00-${TRACE_ID}-${SPAN_ID}-03`)
-        .expect(200);
-      assert.equal(traceFromServerTiming(res).flags, 0x03);
+      assert.equal((await timingOfBoth(env, TRACE_ID)).flags, 0x03);
     });
   });
 
   suite(['jaeger'], (env) => {
     it('continues an uber-trace-id caller and sends uber-trace-id downstream', async () => {
       const res = await request(env.app.url).get('/v1/call').query({ to: echo.url }).set('uber-trace-id', `${TRACE_ID}:${SPAN_ID}:0:1`).expect(200);
-      const [span] = await waitForServerSpans(env.telemetry);
-      assert.equal(span.spanContext().traceId, TRACE_ID);
-      assert.equal(parentSpanId(span), SPAN_ID);
+      await callerChild(env.telemetry);
       const [traceId, , , flags] = decodeURIComponent(res.body.downstream.headers['uber-trace-id']).split(':');
       assert.equal(traceId, TRACE_ID);
       assert.equal(Number(flags) & 1, 1, 'sampled');
@@ -163,9 +152,7 @@ describe('propagators (OTEL_PROPAGATORS)', () => {
         .query({ to: echo.url })
         .set('x-amzn-trace-id', `Root=${XRAY_TRACE};Parent=${SPAN_ID};Sampled=1`)
         .expect(200);
-      const [span] = await waitForServerSpans(env.telemetry);
-      assert.equal(span.spanContext().traceId, TRACE_ID);
-      assert.equal(parentSpanId(span), SPAN_ID);
+      await callerChild(env.telemetry);
       assert.equal(traceFromServerTiming(res).flags, 0x01);
       assert.match(res.body.downstream.headers['x-amzn-trace-id'], new RegExp(`^Root=${XRAY_TRACE};Parent=[0-9a-f]{16};Sampled=1$`));
       assert.equal(res.body.downstream.headers.traceparent, undefined);
@@ -179,9 +166,7 @@ describe('propagators (OTEL_PROPAGATORS)', () => {
         .query({ to: echo.url })
         .set({ 'ot-tracer-traceid': TRACE_ID, 'ot-tracer-spanid': SPAN_ID, 'ot-tracer-sampled': 'true' })
         .expect(200);
-      const [span] = await waitForServerSpans(env.telemetry);
-      assert.equal(span.spanContext().traceId, TRACE_ID);
-      assert.equal(parentSpanId(span), SPAN_ID);
+      await callerChild(env.telemetry);
       const headers = res.body.downstream.headers;
       assert.equal(headers['ot-tracer-traceid'], TRACE_ID.slice(16), 'OT sends the low 64 bits');
       assert.equal(headers['ot-tracer-sampled'], 'true');
