@@ -8,6 +8,10 @@
  * reachable through exactly one chain of mounts (the common case); else, per request, the chain
  * that matches `req.baseUrl`. A route that is not in the tree of `req.app` belongs to a sub-app
  * whose error came back to the parent's error handlers, and is named as that sub-app names it.
+ * A chain starts with the mounts of the app itself: `app.use(path, subApp)` sets `mountpath` and
+ * `parent`; a sub-app mounted at an array of paths is matched like a router mounted so (by a
+ * layer built from its `mountpath`); a sub-app a router mounts (`router.use('/x', subApp)`) has
+ * neither, and is found as a layer's handle in the router tree of an app the middleware ran in.
  * No monkeypatching.
  * Express 5 layers keep their template (`layer.rawPath`); Express 4 layers keep a RegExp and
  * its keys, from which the template is rebuilt by putting `:name` back into the matched segments.
@@ -20,6 +24,10 @@ interface Key {
 }
 interface Layer {
   route?: unknown;
+  // Not Express's: a sub-app's `mountpath` (one string), taken as it is and matching as many
+  // segments as it has.
+  literal?: string;
+  segments?: number;
   handle?: { stack?: Layer[]; name?: string };
   match?: (path: string) => unknown;
   // Express 5 (router 2.x)
@@ -31,11 +39,15 @@ interface Layer {
   keys?: Key[];
 }
 type LayerClass = new (path: unknown, options: object, handle: () => void) => Layer;
+interface Router {
+  stack?: Layer[];
+  caseSensitive?: boolean;
+}
 interface App {
-  mountpath?: string | string[];
+  mountpath?: unknown;
   parent?: App;
-  router?: { stack?: Layer[] };
-  _router?: { stack?: Layer[] };
+  router?: Router;
+  _router?: Router;
 }
 interface Route {
   path?: unknown;
@@ -57,15 +69,17 @@ interface Resolution {
   readonly routePath: string;
   // The whole template, once known to be the same for every request of `app`.
   template: string | undefined;
-  // Template of the mounts of the app the chains start in (`app`, or a sub-app of it).
-  prefix: string;
+  // Each a chain of layers from the top app to the route: the mounts of the app the route is in
+  // (`app`, or a sub-app of it), then the routers within it.
   chains: Layer[][];
   // Found in a sub-app: `req.baseUrl` is the parent's again, so the chains are matched against
   // the request's path.
   wholePath: boolean;
-  // `subAppsLearned` when searched, to search again once more sub-apps are known, if the route
-  // was not found or only guessed at; -1 when found.
+  // `appsLearned` when searched, to search again once more apps are known, if the route or the
+  // mounts of its app were not found or only guessed at; -1 when found.
   searchedAt: number;
+  // Found, but not all of its app's mounts: `template` is kept until more apps are known.
+  provisional: boolean;
 }
 
 // By route object, then app.
@@ -75,10 +89,43 @@ const withIndices = new WeakMap<RegExp, RegExp>();
 // Sub-apps by parent. `app.use(path, subApp)` mounts a closure, not the sub-app, so the parent's
 // router does not lead to it; a sub-app is learned from a request routed inside it (`req.app`).
 const subApps = new WeakMap<App, Set<App>>();
-let subAppsLearned = 0;
-// Set by `layerTemplate()`: how much of the path the layer matched (no object per match).
+// The apps the middleware ran in (and their parents): where the search for a sub-app mounted by a
+// router starts. Weak: an app let go of is not kept for this.
+const topApps: WeakRef<App>[] = [];
+const topAppSet = new WeakSet<App>();
+let appsLearned = 0;
+// The resolutions whose template is kept until more apps are known (see `learned()`).
+const provisional: WeakRef<Resolution>[] = [];
+// Set by `layerTemplate()`: how much of the path the layer matched (no object per match); by
+// `chainTemplate()`: how much the chain matched.
 let matchedLength = 0;
+let chainLength = 0;
+// Set by `mountChains()`: an app's mounts could not all be found (yet).
+let mountsUnknown = false;
 const noop = (): void => {};
+
+/**
+ * Called by the middleware with the prototype of a request it sees (once per app, not per
+ * request): the app it runs in, and that app's parents, are where mounts are searched from.
+ */
+export function learnTopApp(prototype: object | null): void {
+  for (let app = (prototype as { app?: App } | null)?.app; app !== undefined && app !== null; app = app.parent) {
+    if (topAppSet.has(app)) return;
+    topAppSet.add(app);
+    topApps.push(new WeakRef(app));
+    learned();
+  }
+}
+
+/** One more app known: the templates kept provisionally are searched for again. */
+function learned(): void {
+  appsLearned++;
+  for (const ref of provisional) {
+    const resolution = ref.deref();
+    if (resolution !== undefined) resolution.template = undefined;
+  }
+  provisional.length = 0;
+}
 
 export function expressRoute(source: unknown): string | undefined {
   const req = source as ExpressRequest;
@@ -103,11 +150,11 @@ function resolve(req: ExpressRequest, route: Route, owner: object | null, known:
     // A request whose prototype is not its app's (not Express-made) is resolved afresh each time.
     const kept = owner !== null && (owner as { app?: unknown }).app === app;
     const routePath = typeof route.path === 'string' ? route.path : String(route.path);
-    resolution = { owner, app, next: kept ? resolutions.get(route) : undefined, routePath, template: undefined, prefix: '', chains: [], wholePath: false, searchedAt: -1 };
+    resolution = { owner, app, next: kept ? resolutions.get(route) : undefined, routePath, template: undefined, chains: [], wholePath: false, searchedAt: -1, provisional: false };
     if (kept) resolutions.set(route, resolution);
     learnSubApp(app);
     search(resolution, route, req);
-  } else if (resolution.searchedAt !== -1 && resolution.searchedAt !== subAppsLearned) {
+  } else if (resolution.searchedAt !== -1 && resolution.searchedAt !== appsLearned) {
     search(resolution, route, req);
   }
   const chains = resolution.chains;
@@ -120,13 +167,14 @@ function resolve(req: ExpressRequest, route: Route, owner: object | null, known:
   // app-level error handler, a fall-through), so by the time the response closes it may be ''
   // for a nested route; the mounts are then matched against the request's own path.
   const path = resolution.wholePath ? pathOfTarget(req.originalUrl) : req.baseUrl || pathOfTarget(req.originalUrl);
-  // The path starts with the (raw) mounts of the app the chains start in: skip as many segments.
-  const base = skipSegments(path, segmentCount(resolution.prefix));
   for (const chain of chains) {
-    const template = chainTemplate(chain, base);
+    const template = chainTemplate(chain, path);
     if (template === undefined) continue;
-    const whole = resolution.prefix + template + resolution.routePath;
-    if (chains.length === 1 && resolution.searchedAt === -1 && sameForEveryRequest(chain)) resolution.template = whole;
+    const whole = template + resolution.routePath;
+    if (chains.length === 1 && (resolution.searchedAt === -1 || resolution.provisional) && sameForEveryRequest(chain)) {
+      resolution.template = whole;
+      if (resolution.provisional) provisional.push(new WeakRef(resolution));
+    }
     return whole;
   }
   return resolution.routePath;
@@ -137,30 +185,146 @@ function search(resolution: Resolution, route: Route, req: ExpressRequest): void
   const chains: Layer[][] = [];
   resolution.chains = chains;
   resolution.searchedAt = -1;
+  resolution.provisional = false;
+  mountsUnknown = false;
   const stack = routerStack(app);
-  if (stack !== undefined) findChains(stack, route, [], chains, 0);
-  if (chains.length > 0) {
-    resolution.prefix = appMountTemplate(app);
-    resolution.wholePath = false;
-    return;
-  }
+  const inApp: Layer[][] = [];
+  if (stack !== undefined) findChains(stack, route, [], inApp, 0);
+  let found = inApp.length > 0 ? app : undefined;
   // Not in the app's routers: in a sub-app, whose error came back to the parent's error
   // handlers, `req.app` the parent again. Named as the sub-app names its successes, so an
   // error and a success of one route are one series.
-  resolution.wholePath = true;
-  const sub = subAppWith(app, route, chains, 0);
-  if (sub !== undefined) {
-    resolution.prefix = appMountTemplate(sub);
+  resolution.wholePath = found === undefined;
+  found ??= subAppWith(app, route, inApp, 0);
+  if (found !== undefined) {
+    for (const mounts of mountChains(found, 0)) for (const chain of inApp) chains.push([...mounts, ...chain]);
+    if (mountsUnknown) {
+      // Mounted by an app not known yet, or by a function: named without those mounts, and kept
+      // so (a cache hit) until more apps are known.
+      resolution.searchedAt = appsLearned;
+      resolution.provisional = true;
+    }
     return;
   }
   // A sub-app not seen yet (say its first request failed): the route is taken to be its own (not
   // in a router of it) if its path matches all of the rest of the request's path. Searched again
   // once more sub-apps are known, as the sub-app's own mount string (Express 4 lower-cases the
   // layer's, see rebuildTemplate) is then used.
-  resolution.prefix = appMountTemplate(app);
-  resolution.searchedAt = subAppsLearned;
-  const mount = stack === undefined ? undefined : mountedAppOf(stack, route, skipSegments(pathOfTarget(req.originalUrl), segmentCount(resolution.prefix)));
-  if (mount !== undefined) chains.push([mount]);
+  resolution.searchedAt = appsLearned;
+  if (stack === undefined || app === undefined) return;
+  const path = pathOfTarget(req.originalUrl);
+  for (const mounts of mountChains(app, 0)) {
+    if (chainTemplate(mounts, path) === undefined) continue;
+    const mount = mountedAppOf(stack, route, path.slice(chainLength));
+    if (mount === undefined) continue;
+    chains.push([...mounts, mount]);
+    return;
+  }
+}
+
+/**
+ * The chains of mount layers from the top app down to `app`, each matched against the request's
+ * path like the routers' layers: its parents' `mountpath`s, or the router layers that mount it.
+ */
+function mountChains(app: App, depth: number): Layer[][] {
+  if (depth > 16) return [[]];
+  const parent = app.parent;
+  if (parent !== undefined) {
+    const own = mountLayer(app, parent);
+    const above = mountChains(parent, depth + 1);
+    return own === undefined ? above : above.map((chain) => [...chain, own]);
+  }
+  // No parent: the top app, or a sub-app a router mounts (its handle is the sub-app itself).
+  const found: Layer[][] = [];
+  for (const host of knownApps()) {
+    if (host === app) continue;
+    const stack = routerStack(host);
+    const inHost: Layer[][] = [];
+    if (stack !== undefined) findMounts(stack, app, [], inHost, 0);
+    if (inHost.length === 0) continue;
+    for (const mounts of mountChains(host, depth + 1)) for (const chain of inHost) found.push([...mounts, ...chain]);
+  }
+  if (found.length > 0) return found;
+  // Mounted by a router of an app not known yet (a sub-app no request was routed in), or by a
+  // function of the app's own: named without those mounts until more apps are known.
+  if (!topAppSet.has(app)) mountsUnknown = true;
+  return [[]];
+}
+
+/** The layer `app.use(mountpath, app)` is matched by, for the chains; none for `/`. */
+function mountLayer(app: App, parent: App): Layer | undefined {
+  const mount = app.mountpath;
+  if (mount === undefined || mount === '/') return undefined;
+  if (Array.isArray(mount)) {
+    // Each of the paths is a template of its own: a layer like the one the parent's router
+    // mounted the app with (of the parent's own Express, and case-sensitive alike), so the
+    // path that matched names the request.
+    const router = routerOf(parent);
+    const sample = router?.stack?.[0];
+    try {
+      if (sample !== undefined) return new (sample.constructor as LayerClass)(mount, { sensitive: router!.caseSensitive, strict: false, end: false }, noop);
+    } catch {
+      // Not a Layer after all: the paths as one string, as before.
+    }
+  }
+  let literal = String(mount);
+  if (literal.length > 1 && literal.endsWith('/')) literal = literal.slice(0, -1);
+  return { literal, segments: segmentCount(literal) };
+}
+
+/**
+ * The apps a router-mounted sub-app may be in: the apps the middleware ran in, their known
+ * sub-apps, and the apps their routers mount, in turn.
+ */
+function knownApps(): App[] {
+  const apps: App[] = [];
+  const seen = new Set<App>();
+  const add = (app: App): void => {
+    if (seen.has(app)) return;
+    seen.add(app);
+    apps.push(app);
+  };
+  for (let i = topApps.length - 1; i >= 0; i--) {
+    const app = topApps[i]!.deref();
+    if (app === undefined) topApps.splice(i, 1);
+    else add(app);
+  }
+  for (let i = 0; i < apps.length && i < 1000; i++) {
+    const app = apps[i]!;
+    const children = subApps.get(app);
+    if (children !== undefined) for (const child of children) add(child);
+    const stack = routerStack(app);
+    if (stack !== undefined) appsIn(stack, add, 0);
+  }
+  return apps;
+}
+
+function appsIn(stack: Layer[], add: (app: App) => void, depth: number): void {
+  if (depth > 16) return;
+  for (const layer of stack) {
+    const handle = layer.handle;
+    if (layer.route !== undefined || handle === undefined) continue;
+    if (isApp(handle)) add(handle as App);
+    else if (Array.isArray(handle.stack)) appsIn(handle.stack, add, depth + 1);
+  }
+}
+
+/** Express's own test for an app (`app.use()` mounts those as sub-apps). */
+function isApp(handle: unknown): boolean {
+  if (typeof handle !== 'function') return false;
+  const fn = handle as { handle?: unknown; set?: unknown };
+  return typeof fn.handle === 'function' && typeof fn.set === 'function';
+}
+
+/** The chains of router layers in `stack` that lead to a layer whose handle is `app`, it last. */
+function findMounts(stack: Layer[], app: App, chain: Layer[], out: Layer[][], depth: number): void {
+  if (depth > 16) return;
+  for (const layer of stack) {
+    if ((layer.handle as unknown) === app) out.push([...chain, layer]);
+    else if (layer.route === undefined && Array.isArray(layer.handle?.stack)) {
+      findMounts(layer.handle!.stack!, app, [...chain, layer], out, depth + 1);
+    }
+  }
 }
 
 function learnSubApp(app: App | undefined): void {
@@ -170,7 +334,7 @@ function learnSubApp(app: App | undefined): void {
     // Learned bottom-up: a known sub-app's parents are known too.
     if (children.has(child)) return;
     children.add(child);
-    subAppsLearned++;
+    learned();
   }
 }
 
@@ -207,14 +371,18 @@ function mountedAppOf(stack: Layer[], route: Route, path: string): Layer | undef
 }
 
 // Express 4 keeps its router in `_router` (its `app.router` getter throws); Express 5 in `router`.
-function routerStack(app: App | undefined): Layer[] | undefined {
+function routerOf(app: App | undefined): Router | undefined {
   if (app === undefined) return undefined;
-  if (app._router !== undefined) return app._router.stack;
+  if (app._router !== undefined) return app._router;
   try {
-    return app.router?.stack;
+    return app.router;
   } catch {
     return undefined;
   }
+}
+
+function routerStack(app: App | undefined): Layer[] | undefined {
+  return routerOf(app)?.stack;
 }
 
 function findChains(stack: Layer[], route: unknown, chain: Layer[], out: Layer[][], depth: number): void {
@@ -227,7 +395,7 @@ function findChains(stack: Layer[], route: unknown, chain: Layer[], out: Layer[]
   }
 }
 
-/** The chain's mount template, if the chain matches `baseUrl`; undefined otherwise. */
+/** The chain's mount template, if the chain matches `baseUrl` (its length in `chainLength`); undefined otherwise. */
 function chainTemplate(chain: Layer[], baseUrl: string): string | undefined {
   let remaining = baseUrl;
   let template = '';
@@ -237,6 +405,7 @@ function chainTemplate(chain: Layer[], baseUrl: string): string | undefined {
     template += part;
     remaining = remaining.slice(matchedLength);
   }
+  chainLength = baseUrl.length - remaining.length;
   return template.endsWith('/') ? template.slice(0, -1) : template;
 }
 
@@ -253,7 +422,8 @@ function layerTemplate(layer: Layer, path: string): string | undefined {
       if (!match) continue;
       matchedLength = match.path.length;
       const raw: unknown = Array.isArray(layer.rawPath) ? layer.rawPath[i] : layer.rawPath;
-      return typeof raw === 'string' ? raw : String(raw);
+      // `/` of an array (`['/', '/b']`) adds nothing, like a layer mounted at `/`.
+      return typeof raw === 'string' ? (raw === '/' ? '' : raw) : String(raw);
     }
     return undefined;
   }
@@ -263,6 +433,11 @@ function layerTemplate(layer: Layer, path: string): string | undefined {
     if (match === null) return undefined;
     matchedLength = match[0].length;
     return rebuildTemplate(match, layer.keys ?? [], layer.regexp.ignoreCase);
+  }
+  if (layer.literal !== undefined) {
+    // The raw path has as many segments as the mount (its parameters a segment each).
+    matchedLength = path.length - skipSegments(path, layer.segments ?? 0).length;
+    return layer.literal;
   }
   return undefined;
 }
@@ -310,15 +485,6 @@ function indexed(regexp: RegExp): RegExp {
     withIndices.set(regexp, copy);
   }
   return copy;
-}
-
-function appMountTemplate(app: App | undefined): string {
-  let template = '';
-  for (let current = app; current?.parent !== undefined; current = current.parent) {
-    const mount = Array.isArray(current.mountpath) ? current.mountpath.join(',') : current.mountpath ?? '';
-    if (mount !== '/') template = mount + template;
-  }
-  return template;
 }
 
 function segmentCount(path: string): number {

@@ -7,7 +7,7 @@ import { IGNORED_REQUEST, Lifecycle, RequestTelemetry, currentRequest } from '..
 import { stateOf } from '../src/response';
 import type { Framework, RequestOtel } from '../src/lifecycle';
 import type { OtelMiddlewareOptions } from '../src/options';
-import { expressRoute } from './express-route';
+import { expressRoute, learnTopApp } from './express-route';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -95,6 +95,8 @@ export function otelMiddleware(options?: ExpressOtelOptions): RequestHandler {
     if (proto !== prototypeWithGetter) {
       if (!(HAS_OTEL_GETTER in req)) defineOtelGetter(req);
       if (proto !== null && HAS_OTEL_GETTER in proto) prototypeWithGetter = proto;
+      // The app the middleware runs in: where the mounts of a sub-app a router mounted are found.
+      learnTopApp(proto);
     }
     const state = lifecycle.start(req, res, req);
     if (state === undefined) {

@@ -163,6 +163,120 @@ for (const [name, express] of [['Express 5', require('express')], ['Express 4', 
       }
     });
 
+    it('names a sub-app mounted at an array of paths by the path that matched', async () => {
+      const root = express();
+      root.use(otelMiddleware());
+      const sub = express();
+      sub.get('/items/:id', okOrFail);
+      root.use(['/a', '/b'], sub);
+      root.use((err, req, res, _next) => res.status(500).json({ error: err.message }));
+      const server = await listen(root);
+      try {
+        const templates = await templatesOf(server.url, [['/a/items/1'], ['/b/items/2'], ['/a/items/3'], ['/b/items/4?fail=1', 500], ['/a/items/5?fail=1', 500]]);
+        assert.deepEqual(templates, ['/a/items/:id', '/b/items/:id', '/a/items/:id', '/b/items/:id', '/a/items/:id']);
+      } finally {
+        await server.close();
+      }
+    });
+
+    it('names a sub-app mounted at an array of paths inside another sub-app by the path that matched', async () => {
+      const root = express();
+      root.use(otelMiddleware());
+      const outer = express();
+      const inner = express();
+      inner.get('/items/:id', ok);
+      outer.use(['/a', '/b'], inner);
+      root.use('/o/:oid', outer);
+      // And the other way round: a sub-app at one path in a sub-app mounted at an array.
+      const top = express();
+      const leaf = express();
+      leaf.get('/things/:id', ok);
+      top.use('/s', leaf);
+      root.use(['/p', '/q/:qid'], top);
+      const server = await listen(root);
+      try {
+        const templates = await templatesOf(server.url, [['/o/o1/a/items/1'], ['/o/o2/b/items/2'], ['/o/o3/a/items/3'], ['/p/s/things/1'], ['/q/q1/s/things/2'], ['/p/s/things/3']]);
+        assert.deepEqual(templates, ['/o/:oid/a/items/:id', '/o/:oid/b/items/:id', '/o/:oid/a/items/:id', '/p/s/things/:id', '/q/:qid/s/things/:id', '/p/s/things/:id']);
+      } finally {
+        await server.close();
+      }
+    });
+
+    it('names a sub-app mounted at an array with a parameterised path by its template', async () => {
+      const root = express();
+      root.use(otelMiddleware());
+      const sub = express();
+      sub.get('/items/:id', ok);
+      const deep = express.Router();
+      deep.get('/:d', ok);
+      sub.use('/deep', deep);
+      root.use(['/t/:tid', '/u'], sub);
+      const server = await listen(root);
+      try {
+        const templates = await templatesOf(server.url, [['/t/42/items/1'], ['/u/items/2'], ['/t/43/items/3'], ['/u/deep/4'], ['/t/44/deep/5']]);
+        assert.deepEqual(templates, ['/t/:tid/items/:id', '/u/items/:id', '/t/:tid/items/:id', '/u/deep/:d', '/t/:tid/deep/:d']);
+      } finally {
+        await server.close();
+      }
+    });
+
+    it('names a sub-app mounted through a router by the router\'s mount and its own', async () => {
+      const root = express();
+      root.use(otelMiddleware());
+      const sub = express();
+      sub.get('/items/:id', okOrFail);
+      const router = express.Router();
+      router.use('/x', sub);
+      root.use('/v1', router);
+      const param = express();
+      param.get('/items/:id', ok);
+      const router2 = express.Router();
+      router2.use('/x/:xid', param);
+      root.use('/v2', router2);
+      const both = express(); // and at an array of paths
+      both.get('/items/:id', ok);
+      const router3 = express.Router();
+      router3.use(['/c1', '/c2/:p'], both);
+      root.use('/v3', router3);
+      root.use((err, req, res, _next) => res.status(500).json({ error: err.message }));
+      const server = await listen(root);
+      try {
+        const templates = await templatesOf(server.url, [
+          ['/v1/x/items/1'],
+          ['/v1/x/items/2'],
+          ['/v2/x/x1/items/3'],
+          ['/v2/x/x2/items/4'],
+          ['/v1/x/items/5?fail=1', 500],
+          ['/v3/c2/p1/items/6'],
+          ['/v3/c1/items/7'],
+        ]);
+        assert.deepEqual(templates, ['/v1/x/items/:id', '/v1/x/items/:id', '/v2/x/:xid/items/:id', '/v2/x/:xid/items/:id', '/v1/x/items/:id', '/v3/c2/:p/items/:id', '/v3/c1/items/:id']);
+      } finally {
+        await server.close();
+      }
+    });
+
+    it('names a sub-app a router of a sub-app mounts by all the mounts once that sub-app is known', async () => {
+      const root = express();
+      root.use(otelMiddleware());
+      const outer = express();
+      outer.get('/own/:id', ok);
+      const router = express.Router();
+      const inner = express();
+      inner.get('/items/:id', ok);
+      router.use('/x/:xid', inner);
+      outer.use(router);
+      root.use('/s/:sid', outer);
+      const server = await listen(root);
+      try {
+        // A request routed in `outer` makes it known: the router mounting `inner` is in it.
+        const templates = await templatesOf(server.url, [['/s/s1/own/1'], ['/s/s2/x/x1/items/2'], ['/s/s3/x/x2/items/3']]);
+        assert.deepEqual(templates, ['/s/:sid/own/:id', '/s/:sid/x/:xid/items/:id', '/s/:sid/x/:xid/items/:id']);
+      } finally {
+        await server.close();
+      }
+    });
+
     it('gives req.otel to every request of the middleware\'s app, lets an app assign its own, and a no-op elsewhere', async () => {
       const traced = express();
       traced.use(otelMiddleware({ ignore: ['/health'] }));
