@@ -63,17 +63,23 @@ for (const [name, express] of [['Express 5', require('express')], ['Express 4', 
       });
     }
 
-    // Each path in turn: the template its SERVER span got (name and http.route agree).
-    async function templatesOf(url, paths) {
-      const templates = [];
-      for (const [path, status = 200] of paths) {
-        telemetry.reset();
-        await request(url).get(path).expect(status);
-        const [span] = await waitForServerSpans(telemetry);
-        assert.equal(span.name, `GET ${span.attributes['http.route']}`);
-        templates.push(span.attributes['http.route']);
+    // Each path in turn: the template its SERVER span got (name and http.route agree). `target` is
+    // a URL, or an app served for the call.
+    async function templatesOf(target, paths) {
+      const server = typeof target === 'string' ? undefined : await listen(target);
+      try {
+        const templates = [];
+        for (const [path, status = 200] of paths) {
+          telemetry.reset();
+          await request(server?.url ?? target).get(path).expect(status);
+          const [span] = await waitForServerSpans(telemetry);
+          assert.equal(span.name, `GET ${span.attributes['http.route']}`);
+          templates.push(span.attributes['http.route']);
+        }
+        return templates;
+      } finally {
+        await server?.close();
       }
-      return templates;
     }
     const ok = (req, res) => res.json({});
     const okOrFail = (req, res, next) => (req.query.fail ? next(new Error('boom')) : res.json({}));
@@ -107,20 +113,15 @@ for (const [name, express] of [['Express 5', require('express')], ['Express 4', 
       sub.use('/deep', deep);
       root.use('/sub/:tenant', sub);
       root.use((err, req, res, _next) => res.status(500).json({ error: err.message }));
-      const server = await listen(root);
-      try {
-        const templates = await templatesOf(server.url, [
-          // Before the sub-app has answered anything: its route is found under the parent's mount.
-          ['/sub/acme/s/1?fail=1', 500],
-          ['/sub/acme/s/2'],
-          // In a router of the sub-app, which is known once a request was routed inside it.
-          ['/sub/acme/deep/3?fail=1', 500],
-          ['/sub/acme/deep/4'],
-        ]);
-        assert.deepEqual(templates, ['/sub/:tenant/s/:id', '/sub/:tenant/s/:id', '/sub/:tenant/deep/:d', '/sub/:tenant/deep/:d']);
-      } finally {
-        await server.close();
-      }
+      const templates = await templatesOf(root, [
+        // Before the sub-app has answered anything: its route is found under the parent's mount.
+        ['/sub/acme/s/1?fail=1', 500],
+        ['/sub/acme/s/2'],
+        // In a router of the sub-app, which is known once a request was routed inside it.
+        ['/sub/acme/deep/3?fail=1', 500],
+        ['/sub/acme/deep/4'],
+      ]);
+      assert.deepEqual(templates, ['/sub/:tenant/s/:id', '/sub/:tenant/s/:id', '/sub/:tenant/deep/:d', '/sub/:tenant/deep/:d']);
     });
 
     it('names requests alike whatever the case of the path\'s letters', async () => {
@@ -136,16 +137,11 @@ for (const [name, express] of [['Express 5', require('express')], ['Express 4', 
       const upper = express.Router();
       upper.get('/z/:id', ok);
       root.use('/Admin', upper);
-      const server = await listen(root);
-      try {
-        const templates = await templatesOf(server.url, [['/aPI/x/1'], ['/api/x/2'], ['/A/y/1'], ['/a/y/2'], ['/B/T1/y/3'], ['/ADMIN/z/1'], ['/admin/z/2']]);
-        // Express 4 keeps no mount string, only a case-insensitive RegExp: its literal text is
-        // taken lower-cased.
-        const admin = name === 'Express 4' ? '/admin/z/:id' : '/Admin/z/:id';
-        assert.deepEqual(templates, ['/api/x/:id', '/api/x/:id', '/a/y/:id', '/a/y/:id', '/b/:t/y/:id', admin, admin]);
-      } finally {
-        await server.close();
-      }
+      const templates = await templatesOf(root, [['/aPI/x/1'], ['/api/x/2'], ['/A/y/1'], ['/a/y/2'], ['/B/T1/y/3'], ['/ADMIN/z/1'], ['/admin/z/2']]);
+      // Express 4 keeps no mount string, only a case-insensitive RegExp: its literal text is
+      // taken lower-cased.
+      const admin = name === 'Express 4' ? '/admin/z/:id' : '/Admin/z/:id';
+      assert.deepEqual(templates, ['/api/x/:id', '/api/x/:id', '/a/y/:id', '/a/y/:id', '/b/:t/y/:id', admin, admin]);
     });
 
     it('names a router mounted at an array of paths by the path that matched', async () => {
@@ -154,13 +150,8 @@ for (const [name, express] of [['Express 5', require('express')], ['Express 4', 
       const router = express.Router();
       router.get('/x/:id', ok);
       root.use(['/m1', '/m2/:v'], router);
-      const server = await listen(root);
-      try {
-        const templates = await templatesOf(server.url, [['/m2/v7/x/1'], ['/m1/x/2'], ['/m2/v8/x/3']]);
-        assert.deepEqual(templates, ['/m2/:v/x/:id', '/m1/x/:id', '/m2/:v/x/:id']);
-      } finally {
-        await server.close();
-      }
+      const templates = await templatesOf(root, [['/m2/v7/x/1'], ['/m1/x/2'], ['/m2/v8/x/3']]);
+      assert.deepEqual(templates, ['/m2/:v/x/:id', '/m1/x/:id', '/m2/:v/x/:id']);
     });
 
     it('names a sub-app mounted at an array of paths by the path that matched', async () => {
@@ -170,13 +161,8 @@ for (const [name, express] of [['Express 5', require('express')], ['Express 4', 
       sub.get('/items/:id', okOrFail);
       root.use(['/a', '/b'], sub);
       root.use((err, req, res, _next) => res.status(500).json({ error: err.message }));
-      const server = await listen(root);
-      try {
-        const templates = await templatesOf(server.url, [['/a/items/1'], ['/b/items/2'], ['/a/items/3'], ['/b/items/4?fail=1', 500], ['/a/items/5?fail=1', 500]]);
-        assert.deepEqual(templates, ['/a/items/:id', '/b/items/:id', '/a/items/:id', '/b/items/:id', '/a/items/:id']);
-      } finally {
-        await server.close();
-      }
+      const templates = await templatesOf(root, [['/a/items/1'], ['/b/items/2'], ['/a/items/3'], ['/b/items/4?fail=1', 500], ['/a/items/5?fail=1', 500]]);
+      assert.deepEqual(templates, ['/a/items/:id', '/b/items/:id', '/a/items/:id', '/b/items/:id', '/a/items/:id']);
     });
 
     it('names a sub-app mounted at an array of paths inside another sub-app by the path that matched', async () => {
@@ -193,13 +179,8 @@ for (const [name, express] of [['Express 5', require('express')], ['Express 4', 
       leaf.get('/things/:id', ok);
       top.use('/s', leaf);
       root.use(['/p', '/q/:qid'], top);
-      const server = await listen(root);
-      try {
-        const templates = await templatesOf(server.url, [['/o/o1/a/items/1'], ['/o/o2/b/items/2'], ['/o/o3/a/items/3'], ['/p/s/things/1'], ['/q/q1/s/things/2'], ['/p/s/things/3']]);
-        assert.deepEqual(templates, ['/o/:oid/a/items/:id', '/o/:oid/b/items/:id', '/o/:oid/a/items/:id', '/p/s/things/:id', '/q/:qid/s/things/:id', '/p/s/things/:id']);
-      } finally {
-        await server.close();
-      }
+      const templates = await templatesOf(root, [['/o/o1/a/items/1'], ['/o/o2/b/items/2'], ['/o/o3/a/items/3'], ['/p/s/things/1'], ['/q/q1/s/things/2'], ['/p/s/things/3']]);
+      assert.deepEqual(templates, ['/o/:oid/a/items/:id', '/o/:oid/b/items/:id', '/o/:oid/a/items/:id', '/p/s/things/:id', '/q/:qid/s/things/:id', '/p/s/things/:id']);
     });
 
     it('names a sub-app mounted at an array with a parameterised path by its template', async () => {
@@ -211,13 +192,8 @@ for (const [name, express] of [['Express 5', require('express')], ['Express 4', 
       deep.get('/:d', ok);
       sub.use('/deep', deep);
       root.use(['/t/:tid', '/u'], sub);
-      const server = await listen(root);
-      try {
-        const templates = await templatesOf(server.url, [['/t/42/items/1'], ['/u/items/2'], ['/t/43/items/3'], ['/u/deep/4'], ['/t/44/deep/5']]);
-        assert.deepEqual(templates, ['/t/:tid/items/:id', '/u/items/:id', '/t/:tid/items/:id', '/u/deep/:d', '/t/:tid/deep/:d']);
-      } finally {
-        await server.close();
-      }
+      const templates = await templatesOf(root, [['/t/42/items/1'], ['/u/items/2'], ['/t/43/items/3'], ['/u/deep/4'], ['/t/44/deep/5']]);
+      assert.deepEqual(templates, ['/t/:tid/items/:id', '/u/items/:id', '/t/:tid/items/:id', '/u/deep/:d', '/t/:tid/deep/:d']);
     });
 
     it('names a sub-app mounted through a router by the router\'s mount and its own', async () => {
@@ -239,21 +215,16 @@ for (const [name, express] of [['Express 5', require('express')], ['Express 4', 
       router3.use(['/c1', '/c2/:p'], both);
       root.use('/v3', router3);
       root.use((err, req, res, _next) => res.status(500).json({ error: err.message }));
-      const server = await listen(root);
-      try {
-        const templates = await templatesOf(server.url, [
-          ['/v1/x/items/1'],
-          ['/v1/x/items/2'],
-          ['/v2/x/x1/items/3'],
-          ['/v2/x/x2/items/4'],
-          ['/v1/x/items/5?fail=1', 500],
-          ['/v3/c2/p1/items/6'],
-          ['/v3/c1/items/7'],
-        ]);
-        assert.deepEqual(templates, ['/v1/x/items/:id', '/v1/x/items/:id', '/v2/x/:xid/items/:id', '/v2/x/:xid/items/:id', '/v1/x/items/:id', '/v3/c2/:p/items/:id', '/v3/c1/items/:id']);
-      } finally {
-        await server.close();
-      }
+      const templates = await templatesOf(root, [
+        ['/v1/x/items/1'],
+        ['/v1/x/items/2'],
+        ['/v2/x/x1/items/3'],
+        ['/v2/x/x2/items/4'],
+        ['/v1/x/items/5?fail=1', 500],
+        ['/v3/c2/p1/items/6'],
+        ['/v3/c1/items/7'],
+      ]);
+      assert.deepEqual(templates, ['/v1/x/items/:id', '/v1/x/items/:id', '/v2/x/:xid/items/:id', '/v2/x/:xid/items/:id', '/v1/x/items/:id', '/v3/c2/:p/items/:id', '/v3/c1/items/:id']);
     });
 
     it('names a sub-app a router of a sub-app mounts by all the mounts once that sub-app is known', async () => {
@@ -267,14 +238,9 @@ for (const [name, express] of [['Express 5', require('express')], ['Express 4', 
       router.use('/x/:xid', inner);
       outer.use(router);
       root.use('/s/:sid', outer);
-      const server = await listen(root);
-      try {
-        // A request routed in `outer` makes it known: the router mounting `inner` is in it.
-        const templates = await templatesOf(server.url, [['/s/s1/own/1'], ['/s/s2/x/x1/items/2'], ['/s/s3/x/x2/items/3']]);
-        assert.deepEqual(templates, ['/s/:sid/own/:id', '/s/:sid/x/:xid/items/:id', '/s/:sid/x/:xid/items/:id']);
-      } finally {
-        await server.close();
-      }
+      // A request routed in `outer` makes it known: the router mounting `inner` is in it.
+      const templates = await templatesOf(root, [['/s/s1/own/1'], ['/s/s2/x/x1/items/2'], ['/s/s3/x/x2/items/3']]);
+      assert.deepEqual(templates, ['/s/:sid/own/:id', '/s/:sid/x/:xid/items/:id', '/s/:sid/x/:xid/items/:id']);
     });
 
     it('gives req.otel to every request of the middleware\'s app, lets an app assign its own, and a no-op elsewhere', async () => {
