@@ -1,5 +1,5 @@
-import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import type { Attributes, TextMapSetter } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, diag } from '@opentelemetry/api';
+import type { Attributes, Context, TextMapSetter } from '@opentelemetry/api';
 import {
   ATTR_ERROR_TYPE,
   ATTR_HTTP_REQUEST_METHOD,
@@ -19,24 +19,81 @@ import { KNOWN_HTTP_METHODS } from './semconv';
 /** Header containers `injectTraceHeaders()` writes into. */
 export type HeaderCarrier = Headers | Record<string, string | string[] | undefined>;
 
+// RFC 9110 field names are tokens; a value may not hold CR, LF or NUL, and fetch and `http` take
+// Latin-1 only. A propagator may write either from data a caller sent: the Jaeger one makes
+// `uberctx-<baggage key>` of a percent-decoded key (`a b`), which fetch and `http` reject, failing
+// the user's call. Such a header is not written.
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const BAD_VALUE = /[\0\r\n]|[^\0-\xff]/;
+const TRACEPARENT = 'traceparent';
+const TRACESTATE = 'tracestate';
+
+// What the last injection wrote (injection is synchronous): a `traceparent` without a
+// `tracestate` means the caller's `tracestate`, which belongs to another trace, must go.
+let wroteTraceparent = false;
+let wroteTracestate = false;
+
+function writable(key: string, value: string): boolean {
+  if (!TOKEN.test(key) || BAD_VALUE.test(value)) {
+    diag.debug(`trace header ${JSON.stringify(key)} not sent: not a valid HTTP field`);
+    return false;
+  }
+  if (key === TRACEPARENT) wroteTraceparent = true;
+  else if (key === TRACESTATE) wroteTracestate = true;
+  return true;
+}
+
+function isHeaders(carrier: unknown): carrier is Headers {
+  return typeof (carrier as Headers).set === 'function' && typeof (carrier as Headers).get === 'function';
+}
+
 const carrierSetter: TextMapSetter<HeaderCarrier> = {
   set(carrier, key, value) {
-    if (typeof (carrier as Headers).set === 'function' && typeof (carrier as Headers).get === 'function') {
-      (carrier as Headers).set(key, value);
-    } else (carrier as Record<string, string>)[key] = value;
+    if (!writable(key, value)) return;
+    if (isHeaders(carrier)) carrier.set(key, value);
+    else replaceHeader(carrier as Record<string, string>, key, value);
   },
 };
 
 /**
- * Writes `traceparent`, `tracestate` and `baggage` for the active context (or `ctx`) into
- * `headers` and returns it. For clients other than fetch: axios, undici, got, a queue message.
+ * Sets a header on a plain object, dropping the caller's spelling of the same name in any case,
+ * as `Headers.set` would: a caller's `baggage` stays unless the propagator writes its own.
+ */
+function replaceHeader(carrier: Record<string, unknown>, key: string, value: string | undefined): void {
+  const lower = key.toLowerCase();
+  for (const existing of Object.keys(carrier)) {
+    if (existing !== key && existing.length === key.length && existing.toLowerCase() === lower) delete carrier[existing];
+  }
+  if (value === undefined) delete carrier[key];
+  else carrier[key] = value;
+}
+
+/** Injects the context's headers; a caller's `tracestate` goes when a new `traceparent` comes without one. */
+function inject(ctx: Context, headers: HeaderCarrier): void {
+  wroteTraceparent = wroteTracestate = false;
+  try {
+    propagation.inject(ctx, headers, carrierSetter);
+  } catch (err) {
+    // A propagator of the application's own that throws: the call goes without our headers.
+    diag.warn('trace headers not injected', err);
+  }
+  if (!wroteTraceparent || wroteTracestate) return;
+  if (isHeaders(headers)) headers.delete(TRACESTATE);
+  else replaceHeader(headers, TRACESTATE, undefined);
+}
+
+/**
+ * Writes `traceparent`, `tracestate` and `baggage` (or the formats `initTelemetry`'s `propagators`
+ * names) for the active context (or `ctx`) into `headers` and returns it. For clients other than
+ * fetch: axios, undici, got, a queue message. A `tracestate` already in `headers` is removed when
+ * a `traceparent` of another trace replaces the one it came with.
  * @example await axios.post(url, body, { headers: injectTraceHeaders({ 'content-type': 'application/json' }) });
  */
 export function injectTraceHeaders<T extends HeaderCarrier = Record<string, string>>(
   headers: T = {} as T,
   ctx = context.active(),
 ): T {
-  propagation.inject(ctx, headers, carrierSetter as TextMapSetter<T>);
+  inject(ctx, headers);
   return headers;
 }
 
@@ -49,24 +106,28 @@ export function injectTraceHeaders<T extends HeaderCarrier = Record<string, stri
  */
 export async function tracedFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
   const request = input instanceof Request ? input : undefined;
-  const rawMethod = (init?.method ?? request?.method ?? 'GET').toUpperCase();
-  const method = KNOWN_HTTP_METHODS.has(rawMethod) ? rawMethod : '_OTHER';
+  const givenMethod = String(init?.method ?? request?.method ?? 'GET');
+  const upperMethod = givenMethod.toUpperCase();
+  const method = KNOWN_HTTP_METHODS.has(upperMethod) ? upperMethod : '_OTHER';
   const url = new URL(request !== undefined ? request.url : input instanceof URL ? input.href : (input as string));
-  const attributes: Attributes = {
-    [ATTR_HTTP_REQUEST_METHOD]: method,
-    [ATTR_SERVER_ADDRESS]: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
-    [ATTR_SERVER_PORT]: url.port !== '' ? Number(url.port) : url.protocol === 'https:' ? 443 : 80,
-    [ATTR_URL_FULL]: redact(url),
-  };
-  if (method === '_OTHER') attributes[ATTR_HTTP_REQUEST_METHOD_ORIGINAL] = rawMethod;
+  const attributes: Attributes = { [ATTR_HTTP_REQUEST_METHOD]: method, [ATTR_URL_FULL]: redact(url) };
+  // semconv: a method given in another case and canonicalised keeps the caller's spelling too
+  // (fetch sends `patch` as written, unlike `get`).
+  if (method !== givenMethod) attributes[ATTR_HTTP_REQUEST_METHOD_ORIGINAL] = givenMethod;
+  // A `data:` or `blob:` URL has no server.
+  if (url.protocol === 'http:' || url.protocol === 'https:') {
+    attributes[ATTR_SERVER_ADDRESS] = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+    attributes[ATTR_SERVER_PORT] = url.port !== '' ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
+  }
 
   const span = kitInstruments().tracer.startSpan(method === '_OTHER' ? 'HTTP' : method, { kind: SpanKind.CLIENT, attributes });
   const ctx = trace.setSpan(context.active(), span);
-  const headers = outgoingHeaders(init?.headers ?? request?.headers);
-  propagation.inject(ctx, headers, headers instanceof Headers ? carrierSetter : replacingSetter);
   try {
+    // In the try: copying the caller's headers throws on an invalid one, which fetch would too.
+    const headers = outgoingHeaders(init?.headers ?? request?.headers);
+    inject(ctx, headers);
     // fetch and its arguments handed to context.with: no closure per call.
-    const response = await context.with(ctx, fetch, undefined, request ?? input, { ...init, headers });
+    const response = await context.with(ctx, fetch, undefined, request ?? input, initWith(init, headers));
     span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, response.status);
     if (response.status >= 400) {
       span.setAttribute(ATTR_ERROR_TYPE, String(response.status));
@@ -103,26 +164,66 @@ function outgoingHeaders(given: HeadersInit | undefined): Headers | Record<strin
   return copy;
 }
 
-/**
- * Sets a header on the plain-object copy, dropping the caller's spelling of the same name in any
- * case, as `Headers.set` would: a caller's `baggage` stays unless the propagator writes its own.
- */
-const replacingSetter: TextMapSetter<Record<string, string>> = {
-  set(carrier, key, value) {
-    for (const existing of Object.keys(carrier)) {
-      if (existing !== key && existing.length === key.length && existing.toLowerCase() === key) delete carrier[existing];
-    }
-    carrier[key] = value;
-  },
-};
+// What fetch reads of a RequestInit. A `Request` (or another class instance) passed as `init`
+// has them as prototype getters, which fetch reads and a spread does not copy.
+const REQUEST_INIT_KEYS = ['method', 'body', 'signal', 'redirect', 'credentials', 'mode', 'cache', 'integrity', 'keepalive', 'referrer', 'referrerPolicy', 'duplex', 'priority', 'window', 'dispatcher'];
 
-/** url.full without credentials, as semconv requires. */
+/** The caller's init with our copy of the headers; its other members as fetch would read them. */
+function initWith(init: RequestInit | undefined, headers: Headers | Record<string, string>): RequestInit {
+  if (init === undefined || init === null) return { headers };
+  const proto = Object.getPrototypeOf(init) as unknown;
+  if (proto === Object.prototype || proto === null) return { ...init, headers };
+  const copy: Record<string, unknown> = {};
+  for (const key of REQUEST_INIT_KEYS) {
+    const value = (init as Record<string, unknown>)[key];
+    if (value !== undefined) copy[key] = value;
+  }
+  Object.assign(copy, init);
+  copy.headers = headers;
+  return copy as RequestInit;
+}
+
+// Query keys whose values are credentials: semconv's list for url.full (presigned S3, Azure SAS,
+// GCS signed URLs), plus AWS SigV4's signature, credential and session token, which are the same
+// secrets under their presigned-URL names.
+const SENSITIVE_QUERY_KEYS = new Set(['AWSAccessKeyId', 'Signature', 'sig', 'X-Goog-Signature', 'X-Amz-Signature', 'X-Amz-Credential', 'X-Amz-Security-Token']);
+
+/**
+ * url.full without credentials: user and password, and the values of the query keys above
+ * (matched case-sensitively, the key kept: `?sig=REDACTED`), as semconv says.
+ */
 function redact(url: URL): string {
-  if (url.username === '' && url.password === '') return url.href;
+  const query = url.search === '' ? undefined : redactQuery(url.search);
+  if (url.username === '' && url.password === '' && query === undefined) return url.href;
   const copy = new URL(url.href);
-  copy.username = 'REDACTED';
-  copy.password = copy.password === '' ? '' : 'REDACTED';
+  if (copy.username !== '') copy.username = 'REDACTED';
+  if (copy.password !== '') copy.password = 'REDACTED';
+  if (query !== undefined) copy.search = query;
   return copy.href;
+}
+
+/** The query with sensitive values replaced, the rest as it was; undefined when none is. */
+function redactQuery(search: string): string | undefined {
+  const parts = search.slice(1).split('&');
+  let changed = false;
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i]!;
+    const eq = part.indexOf('=');
+    const key = eq === -1 ? part : part.slice(0, eq);
+    if (SENSITIVE_QUERY_KEYS.has(key) || SENSITIVE_QUERY_KEYS.has(safeDecode(key))) {
+      parts[i] = `${key}=REDACTED`;
+      changed = true;
+    }
+  }
+  return changed ? `?${parts.join('&')}` : undefined;
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 /** undici wraps the socket error in `cause`: ECONNREFUSED says more than "TypeError". */

@@ -10,11 +10,13 @@ describe('tracedFetch()', () => {
   let echo;
   before(async () => {
     telemetry = await startMemoryTelemetry();
-    echo = await listen((req, res) => {
+    echo = await listen(async (req, res) => {
       const status = Number(new URL(req.url, 'http://x').searchParams.get('status') ?? 200);
+      let body = '';
+      for await (const chunk of req) body += chunk;
       res.statusCode = status;
       res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ headers: req.headers, method: req.method }));
+      res.end(JSON.stringify({ headers: req.headers, method: req.method, url: req.url, body }));
     });
   });
   after(async () => {
@@ -136,6 +138,60 @@ describe('tracedFetch()', () => {
     assert.ok(client.events.some((e) => e.name === 'exception'));
   });
 
+  it('sends a Request given as init as fetch would: method, body and headers', async () => {
+    const original = new Request(`${echo.url}/original`, { method: 'POST', body: 'payload', headers: { 'x-own': '1' } });
+    const body = await (await tracedFetch(`${echo.url}/forwarded`, original)).json();
+    assert.deepEqual([body.method, body.body, body.url, body.headers['x-own']], ['POST', 'payload', '/forwarded', '1']);
+    assert.match(body.headers.traceparent, /^00-[0-9a-f]{32}-/);
+    const [client] = clientSpans(telemetry.getFinishedSpans());
+    assert.equal(client.attributes['http.request.method'], 'POST');
+  });
+
+  it('drops a caller\'s tracestate when a traceparent of a new trace replaces theirs', async () => {
+    const stale = `00-${'1'.repeat(32)}-${'2'.repeat(16)}-01`;
+    for (const headers of [{ TraceParent: stale, TraceState: 'vendor=stale' }, new Headers({ traceparent: stale, tracestate: 'vendor=stale' })]) {
+      const body = await (await tracedFetch(`${echo.url}/x`, { headers })).json();
+      assert.notEqual(body.headers.traceparent, stale);
+      assert.equal(body.headers.tracestate, undefined, 'the stale tracestate belongs to another trace');
+    }
+    const plain = injectTraceHeaders({ TraceState: 'vendor=stale' }, trace.setSpan(context.active(), trace.getTracer('test').startSpan('s')));
+    assert.deepEqual(Object.keys(plain).sort(), ['traceparent']);
+  });
+
+  it('ends its span when the caller\'s headers cannot be sent, and rethrows fetch\'s error', async () => {
+    await assert.rejects(tracedFetch(`${echo.url}/x`, { headers: [['bad name', 'x']] }), TypeError);
+    const [client] = clientSpans(telemetry.getFinishedSpans());
+    assert.equal(client.status.code, SpanStatusCode.ERROR);
+    assert.equal(client.attributes['error.type'], 'TypeError');
+  });
+
+  it('keeps a method given in another case as http.request.method_original', async () => {
+    await tracedFetch(`${echo.url}/x`, { method: 'patch' }).then((r) => r.text());
+    await tracedFetch(`${echo.url}/x`, { method: 'PATCH' }).then((r) => r.text());
+    const [lower, upper] = clientSpans(telemetry.getFinishedSpans());
+    assert.deepEqual([lower.attributes['http.request.method'], lower.attributes['http.request.method_original']], ['PATCH', 'patch']);
+    assert.deepEqual([upper.attributes['http.request.method'], upper.attributes['http.request.method_original']], ['PATCH', undefined]);
+  });
+
+  it('gives a data: URL no server.address or server.port', async () => {
+    assert.equal(await (await tracedFetch('data:text/plain,hi')).text(), 'hi');
+    const [client] = clientSpans(telemetry.getFinishedSpans());
+    assert.equal(client.attributes['server.address'], undefined);
+    assert.equal(client.attributes['server.port'], undefined);
+    assert.equal(client.attributes['url.full'], 'data:text/plain,hi');
+  });
+
+  it('redacts the values of semconv\'s sensitive query keys in url.full, keeping the keys, and sends them unchanged', async () => {
+    const query = 'X-Amz-Signature=deadbeef&AWSAccessKeyId=AKIA123&Signature=s3cr3t&sig=azure&X-Goog-Signature=g&X-Amz-Security-Token=tok&SIG=kept&color=a%20b';
+    const body = await (await tracedFetch(`${echo.url}/obj?${query}`)).json();
+    assert.equal(body.url, `/obj?${query}`, 'the request itself is untouched');
+    const [client] = clientSpans(telemetry.getFinishedSpans());
+    assert.equal(
+      client.attributes['url.full'],
+      `${echo.url}/obj?X-Amz-Signature=REDACTED&AWSAccessKeyId=REDACTED&Signature=REDACTED&sig=REDACTED&X-Goog-Signature=REDACTED&X-Amz-Security-Token=REDACTED&SIG=kept&color=a%20b`,
+    );
+  });
+
   it('redacts credentials in url.full', async () => {
     const url = new URL(echo.url);
     url.username = 'user';
@@ -167,5 +223,38 @@ describe('injectTraceHeaders()', () => {
 
   it('writes nothing outside a trace', () => {
     assert.deepEqual(injectTraceHeaders({}), {});
+  });
+});
+
+describe('trace headers a propagator makes from a caller\'s data', () => {
+  let telemetry;
+  let echo;
+  before(async () => {
+    telemetry = await startMemoryTelemetry({ propagators: ['tracecontext', 'baggage', 'jaeger'] });
+    echo = await listen((req, res) => res.end(JSON.stringify({ headers: req.headers })));
+  });
+  after(async () => {
+    await echo.close();
+    await telemetry.shutdown();
+  });
+
+  // W3C baggage keys arrive percent-decoded: `baggage: a%20b=1` is the key "a b", which the Jaeger
+  // propagator writes as the header name `uberctx-a b`, invalid in HTTP.
+  const withBaggage = (entries, fn) => context.with(propagation.setBaggage(context.active(), propagation.createBaggage(entries)), fn);
+
+  it('leaves out a header name HTTP does not allow; the call and the other headers go through', async () => {
+    for (const headers of [undefined, { 'x-own': '1' }, new Headers({ 'x-own': '1' })]) {
+      const body = await withBaggage({ 'a b': { value: '1' }, team: { value: 'red' } }, async () => (await tracedFetch(`${echo.url}/x`, { headers })).json());
+      assert.equal(body.headers['uberctx-team'], 'red');
+      assert.match(body.headers.baggage, /team=red/);
+      assert.ok(body.headers['uber-trace-id']);
+    }
+    const plain = withBaggage({ 'a b': { value: '1' } }, () => injectTraceHeaders({}));
+    assert.deepEqual(Object.keys(plain).filter((k) => k.startsWith('uberctx')), []);
+  });
+
+  it('replaces the caller\'s header of the same name in another case', async () => {
+    const body = await withBaggage({ userId: { value: 'new' } }, async () => (await tracedFetch(`${echo.url}/x`, { headers: { 'uberctx-userid': 'old' } })).json());
+    assert.equal(body.headers['uberctx-userid'], 'new');
   });
 });
