@@ -146,6 +146,14 @@ function envValue(env: Env, name: string): string | undefined {
   return value === undefined || value === '' ? undefined : value;
 }
 
+/**
+ * A comma-separated enum list, each name once, lower-cased: the spec reads enum values in any
+ * case. Empty entries are dropped, so `,` is an empty list, read as unset.
+ */
+function envList(value: string): string[] {
+  return [...new Set(value.split(',').map((s) => s.trim().toLowerCase()).filter((s) => s !== ''))];
+}
+
 function oneOf<T extends string>(allowed: readonly T[], option: string, explicit: unknown, envName: string, env: Env, fallback: T): T[] {
   if (explicit !== undefined) {
     if (typeof explicit !== 'string' || !allowed.includes(explicit as T)) throw optionError(option, `one of ${allowed.join(', ')}`, explicit);
@@ -153,7 +161,8 @@ function oneOf<T extends string>(allowed: readonly T[], option: string, explicit
   }
   const fromEnv = envValue(env, envName);
   if (fromEnv === undefined) return [fallback];
-  const names = [...new Set(fromEnv.split(',').map((s) => s.trim()).filter((s) => s !== ''))];
+  const names = envList(fromEnv);
+  if (names.length === 0) return [fallback];
   for (const name of names) if (!allowed.includes(name as T)) throw envError(envName, `a comma-separated list of ${allowed.join(', ')}`, fromEnv);
   // `none` wins, as the spec says for OTEL_*_EXPORTER lists.
   return names.includes('none') ? ['none' as T] : (names as T[]);
@@ -197,9 +206,10 @@ function protocol(option: string, explicit: unknown, env: Env, signal: string): 
     return explicit as OtlpProtocol;
   }
   for (const name of [`OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`, 'OTEL_EXPORTER_OTLP_PROTOCOL']) {
-    const value = envValue(env, name);
-    if (value === undefined) continue;
-    if (!PROTOCOLS.includes(value as OtlpProtocol)) throw envError(name, `one of ${PROTOCOLS.join(', ')} (grpc is not bundled)`, value);
+    const given = envValue(env, name);
+    if (given === undefined) continue;
+    const value = given.toLowerCase();
+    if (!PROTOCOLS.includes(value as OtlpProtocol)) throw envError(name, `one of ${PROTOCOLS.join(', ')} (grpc is not bundled)`, given);
     return value as OtlpProtocol;
   }
   return 'http/protobuf';
@@ -220,9 +230,10 @@ function ratio(option: string, value: unknown): number {
 
 function sampler(explicitRatio: unknown, env: Env): SamplerChoice {
   if (explicitRatio !== undefined) return { kind: 'parentbased_traceidratio', ratio: ratio('traces.sampleRatio', explicitRatio) };
-  const name = envValue(env, 'OTEL_TRACES_SAMPLER');
-  if (name === undefined) return { kind: 'parentbased_always_on' };
-  if (!(SAMPLERS as readonly string[]).includes(name)) throw envError('OTEL_TRACES_SAMPLER', `one of ${SAMPLERS.join(', ')}`, name);
+  const given = envValue(env, 'OTEL_TRACES_SAMPLER');
+  if (given === undefined) return { kind: 'parentbased_always_on' };
+  const name = given.toLowerCase();
+  if (!(SAMPLERS as readonly string[]).includes(name)) throw envError('OTEL_TRACES_SAMPLER', `one of ${SAMPLERS.join(', ')}`, given);
   if (name === 'traceidratio' || name === 'parentbased_traceidratio') {
     const arg = envValue(env, 'OTEL_TRACES_SAMPLER_ARG');
     const value = arg === undefined ? 1 : Number(arg);
@@ -248,7 +259,8 @@ function propagators(explicit: unknown, env: Env): readonly PropagatorName[] {
   } else {
     const fromEnv = envValue(env, 'OTEL_PROPAGATORS');
     if (fromEnv === undefined) return DEFAULT_PROPAGATORS;
-    names = fromEnv.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    names = envList(fromEnv);
+    if (names.length === 0) return DEFAULT_PROPAGATORS;
     if (names.some((n) => !PROPAGATOR_NAMES.includes(n as PropagatorName))) throw envError('OTEL_PROPAGATORS', `a comma-separated ${expected}`, fromEnv);
   }
   const unique = [...new Set(names)] as PropagatorName[];

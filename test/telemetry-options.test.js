@@ -66,12 +66,24 @@ describe('initTelemetry() settings precedence', () => {
     assert.deepEqual(names({}, { OTEL_PROPAGATORS: ' ' }), ['tracecontext', 'baggage'], 'empty is unset, as the spec says');
     assert.deepEqual(names({}, { OTEL_PROPAGATORS: 'b3multi, tracecontext,b3multi' }), ['b3multi', 'tracecontext']);
     assert.deepEqual(names({}, { OTEL_PROPAGATORS: 'tracecontext,none' }), ['none']);
+    assert.deepEqual(names({}, { OTEL_PROPAGATORS: ',' }), ['tracecontext', 'baggage'], 'a list of nothing is unset, not "no propagation"');
+    assert.deepEqual(names({}, { OTEL_PROPAGATORS: 'B3, TraceContext' }), ['b3', 'tracecontext'], 'enum values in any case');
     assert.deepEqual(names({ propagators: ['b3'] }, { OTEL_PROPAGATORS: 'jaeger' }), ['b3']);
     assert.deepEqual(names({}, { OTEL_PROPAGATORS: 'xray,ottrace' }), ['xray', 'ottrace']);
     assert.throws(() => names({}, { OTEL_PROPAGATORS: 'tracecontext,xray-lambda' }), /OTEL_PROPAGATORS="tracecontext,xray-lambda" must be a comma-separated list of tracecontext, baggage, b3, b3multi, jaeger, xray, ottrace, none/);
     assert.throws(() => names({ propagators: [] }, {}), /option "propagators" must be a non-empty list/);
     assert.throws(() => names({ propagators: 'b3' }, {}), /option "propagators" must be a non-empty list .*, got "b3"/);
     assert.throws(() => names({ propagators: ['w3c'] }, {}), /option "propagators" must be a non-empty list .*, got \["w3c"\]/);
+  });
+
+  it('reads enum variables in any case, as the spec says, and a list of nothing as unset', () => {
+    const r = resolveTelemetryOptions({}, { OTEL_TRACES_EXPORTER: 'Zipkin', OTEL_METRICS_EXPORTER: ',', OTEL_LOGS_EXPORTER: 'NONE', OTEL_TRACES_SAMPLER: 'ParentBased_TraceIdRatio', OTEL_TRACES_SAMPLER_ARG: '0.5', OTEL_EXPORTER_OTLP_PROTOCOL: 'HTTP/JSON' });
+    assert.deepEqual(r.traces.exporters, ['zipkin']);
+    assert.deepEqual(r.metrics.exporters, ['otlp']);
+    assert.deepEqual(r.logs.exporters, ['none']);
+    assert.deepEqual(r.traces.sampler, { kind: 'parentbased_traceidratio', ratio: 0.5 });
+    assert.equal(r.metrics.protocol, 'http/json');
+    assert.throws(() => resolveTelemetryOptions({}, { OTEL_TRACES_SAMPLER: 'Always_Onx' }), /OTEL_TRACES_SAMPLER="Always_Onx" must be one of/);
   });
 
   it('uses the zipkin default URL and OTEL_EXPORTER_ZIPKIN_ENDPOINT for zipkin', () => {
