@@ -40,15 +40,26 @@ function checkAmount(field: string, value: unknown, integer: boolean): number {
   if (value === undefined) return 0;
   if (typeof value !== 'number' || Number.isNaN(value) || value < 0 || value === Infinity || (integer && !Number.isInteger(value))) {
     const expected = integer ? 'a non-negative integer' : 'a non-negative finite number';
-    throw new TypeError(`recordCost: "${field}" must be ${expected}, got ${typeof value === 'number' ? value : JSON.stringify(value) ?? typeof value}`);
+    throw new TypeError(`recordCost: "${field}" must be ${expected}, got ${shown(value)}`);
   }
   return value;
 }
 
 function checkName(field: string, value: unknown): string | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'string' || value === '') throw new TypeError(`recordCost: "${field}" must be a non-empty string, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'string' || value === '') throw new TypeError(`recordCost: "${field}" must be a non-empty string, got ${shown(value)}`);
   return value;
+}
+
+/** A value for an error message; `JSON.stringify` throws on a BigInt and returns undefined for some. */
+function shown(value: unknown): string {
+  if (typeof value === 'number') return String(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  try {
+    return JSON.stringify(value) ?? typeof value;
+  } catch {
+    return typeof value;
+  }
 }
 
 /** A cost after validation: amounts are numbers (0 when absent), names checked. */
@@ -104,6 +115,7 @@ export function recordCostOutsideRequest(cost: LlmCost): void {
 }
 
 function recordCostMetrics(instruments: KitInstruments, tenant: string | undefined, route: string | undefined, cost: CheckedCost): void {
+  if (cost.usd === undefined && cost.inputTokens === undefined && cost.outputTokens === undefined) return;
   if (kitMetricProducer.enabled) {
     // initTelemetry() set up the readers: the kit's own aggregation (see aggregation.ts).
     const series = costMetrics.series(tenant, route, cost.model, cost.provider);

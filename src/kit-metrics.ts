@@ -77,12 +77,15 @@ class RequestDurations {
 
 /** The series one cost attribute set (tenant, route, model, provider) writes to. */
 class CostSeries {
-  readonly cost: SumSeries;
+  private costSeries: SumSeries | undefined = undefined;
   // gen_ai.operation.name → [gateway.tokens.used, gen_ai.client.token.usage], per token type
   private readonly input = new Map<string, readonly [SumSeries, HistogramSeries]>();
   private readonly output = new Map<string, readonly [SumSeries, HistogramSeries]>();
-  constructor(private readonly attributes: Attributes) {
-    this.cost = gatewayCost.seriesFor(attributes);
+  constructor(private readonly attributes: Attributes) {}
+
+  /** The `gateway.cost` series, made on the first cost: a tokens-only model has no cost series of 0. */
+  get cost(): SumSeries {
+    return (this.costSeries ??= gatewayCost.seriesFor(this.attributes));
   }
 
   /** The token series of an operation and token type, created on first use. */
@@ -115,7 +118,9 @@ class CostMetrics {
       if (route !== undefined) attributes[ATTR_HTTP_ROUTE] = route;
       if (model !== undefined) attributes[ATTR_GEN_AI_REQUEST_MODEL] = model;
       if (provider !== undefined) attributes[ATTR_GEN_AI_PROVIDER_NAME] = provider;
-      const full = gatewayCost.full;
+      // Each attribute set kept here takes a series of a metric not yet full (recordCost records
+      // at least one amount), so the cache is bounded by the metrics' limits.
+      const full = gatewayCost.full || gatewayTokensUsed.full || genAiTokenUsage.full;
       series = new CostSeries(attributes);
       // Past the limit, as above: neither the series nor the Maps on the way to it are kept.
       if (!full) child(child(child(this.cache, tenant ?? ''), route ?? ''), model ?? '').set(provider ?? '', series);

@@ -65,10 +65,34 @@ describe('kit-aggregated metrics', () => {
     assert.equal(cost.dataPoints.length, 2000);
     assert.equal(cost.dataPoints.at(-1).value, 5001);
 
+    // Tokens only (no cost series made): bounded by the token metrics' limit.
+    kitMetricProducer.enable();
+    for (let i = 0; i < 2000; i++) costMetrics.series('acme', '/v1/embed', `model-${i}`, 'openai').tokenSeries('embeddings', 'input')[0].add(1);
+    const tokensAtLimit = entriesIn(costMetrics.cache);
+    for (let i = 2000; i < 7000; i++) costMetrics.series('acme', '/v1/embed', `model-${i}`, 'openai').tokenSeries('embeddings', 'input')[0].add(1);
+    assert.equal(entriesIn(costMetrics.cache), tokensAtLimit);
+
     for (let i = 0; i < 2000; i++) requestDurations.record(0.01, 'GET', 'http', `/r${i}`, 200, undefined, undefined);
     const durationsAtLimit = mapsIn(requestDurations.cache);
     for (let i = 0; i < 3000; i++) requestDurations.record(0.01, 'GET', 'http', '/r0', 200, `tenant-${i}`, undefined);
     assert.equal(mapsIn(requestDurations.cache), durationsAtLimit);
+  });
+
+  it('makes no gateway.cost series for a tokens-only cost, and records nothing for a cost with no amount', async () => {
+    const { recordCostOutsideRequest } = require('../dist/src/index.js');
+    recordCostOutsideRequest({ inputTokens: 12, model: 'embed-only', operation: 'embeddings' });
+    recordCostOutsideRequest({ model: 'no-amount' });
+    const metrics = await collected();
+    const ofModel = (name, model) => (metrics[name]?.dataPoints ?? []).filter((p) => p.attributes['gen_ai.request.model'] === model);
+    assert.deepEqual(ofModel('gateway.cost', 'embed-only'), [], 'an embedding model has no cost series of 0');
+    assert.equal(ofModel('gateway.tokens.used', 'embed-only')[0].value, 12);
+    for (const name of ['gateway.cost', 'gateway.tokens.used', 'gen_ai.client.token.usage']) assert.deepEqual(ofModel(name, 'no-amount'), [], name);
+  });
+
+  it('names the field of a BigInt amount or name instead of throwing from the message', () => {
+    const { recordCostOutsideRequest } = require('../dist/src/index.js');
+    assert.throws(() => recordCostOutsideRequest({ usd: 1n }), /"usd" must be a non-negative finite number, got 1n/);
+    assert.throws(() => recordCostOutsideRequest({ usd: 1, model: 2n }), /"model" must be a non-empty string, got 2n/);
   });
 
   it('gives a reader that asks for delta the change since its last collection', async () => {
