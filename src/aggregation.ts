@@ -131,6 +131,18 @@ export abstract class AggregatedMetric<S extends SumSeries | HistogramSeries> {
     this.overflow = undefined;
   }
 
+  /** Drops the series `done` says every reader has reported; true when any was dropped. */
+  evict(done: (series: S) => boolean): boolean {
+    const kept = this.all.filter((series) => !done(series));
+    const overflowDone = this.overflow !== undefined && done(this.overflow);
+    if (kept.length === this.all.length && !overflowDone) return false;
+    this.all = kept;
+    this.byKey = new Map();
+    for (const series of kept) this.byKey.set(attributesKey(series.attributes), series);
+    if (overflowDone) this.overflow = undefined;
+    return true;
+  }
+
   protected series(): S[] {
     return this.overflow === undefined ? this.all : [...this.all, this.overflow];
   }
@@ -233,6 +245,7 @@ export interface Resettable {
 export class KitMetricProducer implements MetricProducer {
   private startTime: HrTime = millisToHrTime(Date.now());
   private active = false;
+  private readers: readonly ReaderMetricProducer[] = [];
   /** The resource the readers report with (they use their own; kept for completeness). */
   resource: Resource | undefined;
 
@@ -253,12 +266,42 @@ export class KitMetricProducer implements MetricProducer {
     return undefined;
   }
 
-  /** Starts afresh for a new telemetry: no series, a new start time. */
-  enable(): void {
+  /**
+   * Starts afresh for a new telemetry: no series, a new start time. `readers` are the producers
+   * of every reader of that telemetry (`forReader()`), which decide together what may be evicted.
+   */
+  enable(readers: readonly ReaderMetricProducer[] = []): void {
     for (const metric of this.metrics) metric.reset();
     for (const cache of this.caches) cache.reset();
     this.startTime = millisToHrTime(Date.now());
+    this.readers = readers;
     this.active = true;
+  }
+
+  /**
+   * After a delta collection: drops the series every reader has reported in full, and the hot
+   * callers' caches that lead to them. The SDK's delta storage starts each interval empty, so its
+   * cardinality limit counts the attribute sets of one interval; without this, under delta
+   * temporality, the 2000th attribute set ever seen would send every new one to the overflow
+   * series for the life of the process. With a cumulative reader nothing is dropped, as in the SDK.
+   */
+  evictReported(): void {
+    const readers = this.readers;
+    if (readers.length === 0) return;
+    let evicted = false;
+    for (const metric of this.metrics) {
+      const isSum = metric instanceof AggregatedSum;
+      const states: Reported[] = [];
+      for (const reader of readers) {
+        const state = reader.deltaState(isSum, this.startTime);
+        if (state === undefined) break;
+        states.push(state);
+      }
+      if (states.length !== readers.length) continue;
+      const done = (series: SumSeries | HistogramSeries): boolean => states.every((state) => reportedInFull(state, series));
+      if ((metric as AggregatedMetric<SumSeries | HistogramSeries>).evict(done)) evicted = true;
+    }
+    if (evicted) for (const cache of this.caches) cache.reset();
   }
 
   disable(): void {
@@ -304,6 +347,13 @@ export class KitMetricProducer implements MetricProducer {
   }
 }
 
+/** Whether a delta reader's last report of `series` is its current state. */
+function reportedInFull(state: Reported, series: SumSeries | HistogramSeries): boolean {
+  const reported = state.get(series);
+  if (series instanceof SumSeries) return series.value === ((reported as number | undefined) ?? 0);
+  return series.count === ((reported as HistogramSnapshot | undefined)?.count ?? 0);
+}
+
 /** A delta reader's state: what it last reported and when. */
 interface DeltaCollection {
   /** Set for sums when the reader wants them as deltas. */
@@ -344,7 +394,18 @@ export class ReaderMetricProducer implements MetricProducer {
     }
     this.delta.sums = sumsDelta ? (this.delta.sums ?? new WeakMap()) : undefined;
     this.delta.histograms = histogramsDelta ? (this.delta.histograms ?? new WeakMap()) : undefined;
-    return this.source.collectFor(this.delta);
+    const result = this.source.collectFor(this.delta);
+    this.source.evictReported();
+    return result;
+  }
+
+  /**
+   * What this reader reported of sums (or histograms) as deltas, in the current generation; undefined
+   * when it takes them cumulative, or has not collected yet.
+   */
+  deltaState(sums: boolean, generation: HrTime): Reported | undefined {
+    if (this.delta === undefined || this.generation !== generation) return undefined;
+    return sums ? this.delta.sums : this.delta.histograms;
   }
 }
 

@@ -43,6 +43,7 @@ import { createPropagator } from './propagation';
 import { resolveTelemetryOptions } from './telemetry-options';
 import type { ResolvedTelemetryOptions, SamplerChoice, TelemetryOptions } from './telemetry-options';
 import { kitMetricProducer } from './kit-metrics';
+import type { ReaderMetricProducer } from './aggregation';
 import { ignoredByAnyMiddleware } from './lifecycle';
 import { AddableSpanProcessor } from './span-processor';
 
@@ -119,6 +120,7 @@ export function initTelemetry(options: TelemetryOptions = {}): Telemetry {
   const readers: IMetricReader[] = [];
   const pending: Promise<void>[] = [];
   let onDemandReader: OnDemandMetricReader | undefined;
+  const readerProducers: ReaderMetricProducer[] = [];
   for (const name of resolved.metrics.exporters) {
     const producer = kitMetricProducer.forReader();
     let reader: MetricReader | undefined;
@@ -140,6 +142,7 @@ export function initTelemetry(options: TelemetryOptions = {}): Telemetry {
     if (reader === undefined) continue;
     producer.reader = reader;
     readers.push(reader);
+    readerProducers.push(producer);
   }
 
   const logMemory = resolved.logs.exporters.includes('memory') ? new InMemoryLogRecordExporter() : undefined;
@@ -180,7 +183,7 @@ export function initTelemetry(options: TelemetryOptions = {}): Telemetry {
   });
   sdk.start();
   kitMetricProducer.resource = resource;
-  if (readers.length > 0 && !disabled) kitMetricProducer.enable();
+  if (readers.length > 0 && !disabled) kitMetricProducer.enable(readerProducers);
   else kitMetricProducer.disable();
 
   // Host and process attributes resolve asynchronously; span export waits for them, so a test

@@ -133,6 +133,58 @@ describe('kit-aggregated metrics', () => {
     assert.equal(cumulative['http.server.request.duration'].dataPoints[0].value.count, 3);
   });
 
+  describe('the cardinality limit under delta temporality', () => {
+    const { AggregationTemporality } = require('@opentelemetry/sdk-metrics');
+    const readerOf = (temporality) => {
+      const producer = kitMetricProducer.forReader();
+      producer.reader = { selectAggregationTemporality: () => temporality };
+      return producer;
+    };
+    const durationPoints = async (producer) => {
+      const metrics = (await producer.collect()).resourceMetrics.scopeMetrics[0]?.metrics ?? [];
+      return metrics.find((m) => m.descriptor.name === 'http.server.request.duration')?.dataPoints ?? [];
+    };
+    const routes = (points) => points.map((p) => p.attributes['http.route'] ?? 'overflow');
+
+    it('counts the attribute sets of one interval, as the SDK\'s delta storage does', async () => {
+      const delta = readerOf(AggregationTemporality.DELTA);
+      kitMetricProducer.enable([delta]);
+      for (let i = 0; i < 2005; i++) requestDurations.record(0.01, 'GET', 'http', `/r${i}`, 200, undefined, undefined);
+      const first = await durationPoints(delta);
+      assert.equal(first.length, 2000);
+      assert.equal(first.at(-1).value.count, 6, 'over the limit within one interval: overflow');
+
+      // The next interval: new attribute sets get series of their own again, and a set seen
+      // before (its cached series dropped with it) is counted afresh.
+      for (let i = 0; i < 10; i++) requestDurations.record(0.01, 'GET', 'http', `/new${i}`, 200, undefined, undefined);
+      requestDurations.record(0.02, 'GET', 'http', '/r0', 200, undefined, undefined);
+      const second = await durationPoints(delta);
+      assert.deepEqual(routes(second).sort(), [...Array.from({ length: 10 }, (_, i) => `/new${i}`), '/r0'].sort());
+      assert.equal(second.find((p) => p.attributes['http.route'] === '/r0').value.count, 1);
+
+      // Cost through the facade and the hot path alike.
+      costMetrics.series('acme', '/g', 'm', 'p').cost.add(1);
+      const { OTELMetrics } = require('../dist/src/index.js');
+      new OTELMetrics().incrementCounter('gateway.cost', { 'tenant.id': 'acme', 'http.route': '/g', 'gen_ai.request.model': 'm', 'gen_ai.provider.name': 'p' }, 2);
+      const cost = ((await delta.collect()).resourceMetrics.scopeMetrics[0].metrics).find((m) => m.descriptor.name === 'gateway.cost');
+      assert.deepEqual(cost.dataPoints.map((p) => p.value), [3]);
+    });
+
+    it('keeps every attribute set while a reader takes them cumulative (the SDK\'s limit is then for the life of the process)', async () => {
+      const delta = readerOf(AggregationTemporality.DELTA);
+      const cumulative = readerOf(AggregationTemporality.CUMULATIVE);
+      kitMetricProducer.enable([delta, cumulative]);
+      for (let i = 0; i < 2005; i++) requestDurations.record(0.01, 'GET', 'http', `/r${i}`, 200, undefined, undefined);
+      await durationPoints(delta);
+      await durationPoints(cumulative);
+      requestDurations.record(0.01, 'GET', 'http', '/late', 200, undefined, undefined);
+      assert.deepEqual(routes(await durationPoints(delta)), ['overflow']);
+      const all = await durationPoints(cumulative);
+      assert.equal(all.length, 2000);
+      assert.equal(all.at(-1).value.count, 7);
+    });
+  });
+
   it('leaves http.response.status_code out of a request that sent none', async () => {
     requestDurations.record(0.3, 'GET', 'http', '/v1/slow', undefined, undefined, 'aborted');
     const [point] = (await collected())['http.server.request.duration'].dataPoints;
