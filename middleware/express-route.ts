@@ -25,9 +25,11 @@ interface Key {
 interface Layer {
   route?: unknown;
   // Not Express's: a sub-app's `mountpath` (one string), taken as it is and matching as many
-  // segments as it has.
+  // segments as it has; `probe`, a Layer of that path, says whether it matches at all (a route
+  // shared by several sub-apps has a chain per sub-app).
   literal?: string;
   segments?: number;
+  probe?: Layer;
   handle?: { stack?: Layer[]; name?: string };
   match?: (path: string) => unknown;
   // Express 5 (router 2.x)
@@ -100,6 +102,8 @@ const provisional: WeakRef<Resolution>[] = [];
 // `chainTemplate()`: how much the chain matched.
 let matchedLength = 0;
 let chainLength = 0;
+// Set by `matchChains()`: whether a sub-app's mount must match the path (see `layerTemplate()`).
+let checkLiterals = false;
 // Set by `mountChains()`: an app's mounts could not all be found (yet).
 let mountsUnknown = false;
 const noop = (): void => {};
@@ -164,9 +168,20 @@ function resolve(req: ExpressRequest, route: Route, owner: object | null, known:
     return resolution.routePath;
   }
   // Express's routers put `req.baseUrl` back as the request leaves them (an error passed on to an
-  // app-level error handler, a fall-through), so by the time the response closes it may be ''
-  // for a nested route; the mounts are then matched against the request's own path.
-  const path = resolution.wholePath ? pathOfTarget(req.originalUrl) : req.baseUrl || pathOfTarget(req.originalUrl);
+  // error handler of a sub-app or router above the route, a fall-through), so by the time the
+  // response closes it may be '' or only the outer mounts; the mounts are then matched against
+  // the request's own path.
+  const fullPath = pathOfTarget(req.originalUrl);
+  const path = resolution.wholePath ? fullPath : req.baseUrl || fullPath;
+  return matchChains(resolution, path) ?? (path === fullPath ? undefined : matchChains(resolution, fullPath)) ?? resolution.routePath;
+}
+
+/** The template of the first chain that matches `path`, kept when every request gets it. */
+function matchChains(resolution: Resolution, path: string): string | undefined {
+  const chains = resolution.chains;
+  // A sub-app's own mount is checked against the path only when there is a choice to make: a
+  // single chain keeps naming the request as before whatever the mount's syntax.
+  checkLiterals = chains.length > 1;
   for (const chain of chains) {
     const template = chainTemplate(chain, path);
     if (template === undefined) continue;
@@ -177,7 +192,7 @@ function resolve(req: ExpressRequest, route: Route, owner: object | null, known:
     }
     return whole;
   }
-  return resolution.routePath;
+  return undefined;
 }
 
 function search(resolution: Resolution, route: Route, req: ExpressRequest): void {
@@ -190,14 +205,16 @@ function search(resolution: Resolution, route: Route, req: ExpressRequest): void
   const stack = routerStack(app);
   const inApp: Layer[][] = [];
   if (stack !== undefined) findChains(stack, route, [], inApp, 0);
-  let found = inApp.length > 0 ? app : undefined;
-  // Not in the app's routers: in a sub-app, whose error came back to the parent's error
-  // handlers, `req.app` the parent again. Named as the sub-app names its successes, so an
-  // error and a success of one route are one series.
-  resolution.wholePath = found === undefined;
-  found ??= subAppWith(app, route, inApp, 0);
-  if (found !== undefined) {
-    for (const mounts of mountChains(found, 0)) for (const chain of inApp) chains.push([...mounts, ...chain]);
+  // Not in the app's routers: in a sub-app (or several sharing a router), whose error came back
+  // to the parent's error handlers, `req.app` the parent again. Named as the sub-app names its
+  // successes, so an error and a success of one route are one series.
+  resolution.wholePath = inApp.length === 0;
+  const holders: [App, Layer[][]][] = inApp.length > 0 && app !== undefined ? [[app, inApp]] : [];
+  if (inApp.length === 0) subAppsWith(app, route, holders, 0);
+  if (holders.length > 0) {
+    for (const [holder, inHolder] of holders) {
+      for (const mounts of mountChains(holder, 0)) for (const chain of inHolder) chains.push([...mounts, ...chain]);
+    }
     if (mountsUnknown) {
       // Mounted by an app not known yet, or by a function: named without those mounts, and kept
       // so (a cache hit) until more apps are known.
@@ -213,7 +230,9 @@ function search(resolution: Resolution, route: Route, req: ExpressRequest): void
   resolution.searchedAt = appsLearned;
   if (stack === undefined || app === undefined) return;
   const path = pathOfTarget(req.originalUrl);
-  for (const mounts of mountChains(app, 0)) {
+  const appMounts = mountChains(app, 0);
+  checkLiterals = appMounts.length > 1;
+  for (const mounts of appMounts) {
     if (chainTemplate(mounts, path) === undefined) continue;
     const mount = mountedAppOf(stack, route, path.slice(chainLength));
     if (mount === undefined) continue;
@@ -255,21 +274,26 @@ function mountChains(app: App, depth: number): Layer[][] {
 function mountLayer(app: App, parent: App): Layer | undefined {
   const mount = app.mountpath;
   if (mount === undefined || mount === '/') return undefined;
-  if (Array.isArray(mount)) {
-    // Each of the paths is a template of its own: a layer like the one the parent's router
-    // mounted the app with (of the parent's own Express, and case-sensitive alike), so the
-    // path that matched names the request.
-    const router = routerOf(parent);
-    const sample = router?.stack?.[0];
-    try {
-      if (sample !== undefined) return new (sample.constructor as LayerClass)(mount, { sensitive: router!.caseSensitive, strict: false, end: false }, noop);
-    } catch {
-      // Not a Layer after all: the paths as one string, as before.
-    }
-  }
+  // A layer like the one the parent's router mounted the app with (of the parent's own Express,
+  // and case-sensitive alike).
+  const probe = layerLike(parent, mount);
+  // Each path of an array is a template of its own: the layer names the request by the one that matched.
+  if (Array.isArray(mount) && probe !== undefined) return probe;
   let literal = String(mount);
   if (literal.length > 1 && literal.endsWith('/')) literal = literal.slice(0, -1);
-  return { literal, segments: segmentCount(literal) };
+  return probe === undefined ? { literal, segments: segmentCount(literal) } : { literal, segments: segmentCount(literal), probe };
+}
+
+function layerLike(parent: App, path: unknown): Layer | undefined {
+  const router = routerOf(parent);
+  const sample = router?.stack?.[0];
+  if (sample === undefined) return undefined;
+  try {
+    return new (sample.constructor as LayerClass)(path, { sensitive: router!.caseSensitive, strict: false, end: false }, noop);
+  } catch {
+    // Not a Layer after all: the literal alone.
+    return undefined;
+  }
 }
 
 /**
@@ -338,18 +362,17 @@ function learnSubApp(app: App | undefined): void {
   }
 }
 
-/** The known sub-app of `app` (or of its sub-apps) whose routers hold the route; its chains in `out`. */
-function subAppWith(app: App | undefined, route: Route, out: Layer[][], depth: number): App | undefined {
+/** Every known sub-app of `app` (or of its sub-apps) whose routers hold the route, with its chains, into `out`. */
+function subAppsWith(app: App | undefined, route: Route, out: [App, Layer[][]][], depth: number): void {
   const children = app === undefined || depth > 16 ? undefined : subApps.get(app);
-  if (children === undefined) return undefined;
+  if (children === undefined) return;
   for (const child of children) {
     const stack = routerStack(child);
-    if (stack !== undefined) findChains(stack, route, [], out, 0);
-    if (out.length > 0) return child;
-    const found = subAppWith(child, route, out, depth + 1);
-    if (found !== undefined) return found;
+    const inChild: Layer[][] = [];
+    if (stack !== undefined) findChains(stack, route, [], inChild, 0);
+    if (inChild.length > 0) out.push([child, inChild]);
+    subAppsWith(child, route, out, depth + 1);
   }
-  return undefined;
 }
 
 /** The layer of a sub-app mounted on `stack` that matches `path`, the route matching the rest. */
@@ -435,6 +458,7 @@ function layerTemplate(layer: Layer, path: string): string | undefined {
     return rebuildTemplate(match, layer.keys ?? [], layer.regexp.ignoreCase);
   }
   if (layer.literal !== undefined) {
+    if (checkLiterals && layer.probe !== undefined && layerTemplate(layer.probe, path) === undefined) return undefined;
     // The raw path has as many segments as the mount (its parameters a segment each).
     matchedLength = path.length - skipSegments(path, layer.segments ?? 0).length;
     return layer.literal;

@@ -154,6 +154,43 @@ for (const [name, express] of [['Express 5', require('express')], ['Express 4', 
       assert.deepEqual(templates, ['/m2/:v/x/:id', '/m1/x/:id', '/m2/:v/x/:id']);
     });
 
+    it('names an error answered by an error handler below the top app with all its mounts', async () => {
+      const errorHandler = (err, req, res, _next) => res.status(500).json({ error: err.message });
+      const root = express();
+      root.use(otelMiddleware());
+      const sub = express(); // its own error handler
+      const inSub = express.Router();
+      inSub.get('/x/:id', okOrFail);
+      sub.use('/r/:rid', inSub);
+      sub.use(errorHandler);
+      root.use('/s/:sid', sub);
+      const outer = express.Router(); // a router's error handler
+      const inner = express.Router();
+      inner.get('/jobs/:jid', okOrFail);
+      outer.use('/projects/:pid', inner);
+      outer.use(errorHandler);
+      root.use('/api', outer);
+      // Failures first: no success has named (and cached) the route yet.
+      const templates = await templatesOf(root, [['/s/1/r/2/x/3?fail=1', 500], ['/api/projects/p1/jobs/1?fail=1', 500], ['/s/1/r/2/x/4'], ['/api/projects/p2/jobs/2']]);
+      assert.deepEqual(templates, ['/s/:sid/r/:rid/x/:id', '/api/projects/:pid/jobs/:jid', '/s/:sid/r/:rid/x/:id', '/api/projects/:pid/jobs/:jid']);
+    });
+
+    it('names an error of a router shared by two sub-apps after the sub-app it came through', async () => {
+      const root = express();
+      root.use(otelMiddleware());
+      const shared = express.Router();
+      shared.get('/h/:id', okOrFail);
+      const a = express();
+      a.use(shared);
+      const b = express();
+      b.use(shared);
+      root.use('/a', a);
+      root.use('/b/:bid', b);
+      root.use((err, req, res, _next) => res.status(500).json({ error: err.message }));
+      const templates = await templatesOf(root, [['/a/h/1'], ['/b/b1/h/2'], ['/b/b2/h/3?fail=1', 500], ['/a/h/4?fail=1', 500]]);
+      assert.deepEqual(templates, ['/a/h/:id', '/b/:bid/h/:id', '/b/:bid/h/:id', '/a/h/:id']);
+    });
+
     it('names a sub-app mounted at an array of paths by the path that matched', async () => {
       const root = express();
       root.use(otelMiddleware());
