@@ -17,8 +17,10 @@ import { KIT_NAME, KIT_VERSION } from './version';
  * keyed by values they already hold and cache it; a record is an addition (a sum) or a bucket
  * search and four additions (a histogram). The exported data is what the SDK would export for
  * these instruments: explicit-bucket histograms and monotonic sums, cumulative or delta as each
- * reader asks (`ReaderMetricProducer`), the same cardinality limit (2000 series counting one
- * `otel.metric.overflow` series).
+ * reader asks (`ReaderMetricProducer`), the SDK's cardinality limit (2000 series counting one
+ * `otel.metric.overflow` series), held for the life of the process while a reader is cumulative
+ * (the SDK applies it per collection interval and lets its cumulative store grow without bound;
+ * here memory stays bounded), per interval when every reader is delta (`evictReported`).
  *
  * Code that records the same metric names through the metrics API (`OTELMetrics`) lands in the
  * same series through `AggregatedMetric.seriesFor()`, so no name is exported twice.

@@ -25,21 +25,35 @@ export type HeaderCarrier = Headers | Record<string, string | string[] | undefin
 // the user's call. Such a header is not written.
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const BAD_VALUE = /[\0\r\n]|[^\0-\xff]/;
-const TRACEPARENT = 'traceparent';
-const TRACESTATE = 'tracestate';
 
-// What the last injection wrote (injection is synchronous): a `traceparent` without a
-// `tracestate` means the caller's `tracestate`, which belongs to another trace, must go.
-let wroteTraceparent = false;
-let wroteTracestate = false;
+// The headers of each trace-context format. When an injection writes one of a format's headers,
+// a caller's copy of the others (forwarded request headers, say) belongs to another trace and is
+// removed: a `tracestate` without the `traceparent` it came with, an `X-B3-ParentSpanId` or
+// `X-B3-Flags` the B3 propagator did not write this time. Baggage is not a trace's, and a caller's
+// is kept when the context has none to send.
+const TRACE_HEADER_GROUPS: readonly (readonly string[])[] = [
+  ['traceparent', 'tracestate'],
+  ['b3', 'x-b3-traceid', 'x-b3-spanid', 'x-b3-sampled', 'x-b3-flags', 'x-b3-parentspanid'],
+  ['uber-trace-id'],
+  ['x-amzn-trace-id'],
+  ['ot-tracer-traceid', 'ot-tracer-spanid', 'ot-tracer-sampled'],
+];
+const TRACE_HEADER_GROUP = new Map(TRACE_HEADER_GROUPS.flatMap((group, i) => group.map((name) => [name, i] as const)));
+
+// What the last injection wrote (injection is synchronous): one bit per group, and the names.
+let groupsWritten = 0;
+const namesWritten = new Set<string>();
 
 function writable(key: string, value: string): boolean {
   if (!TOKEN.test(key) || BAD_VALUE.test(value)) {
     diag.debug(`trace header ${JSON.stringify(key)} not sent: not a valid HTTP field`);
     return false;
   }
-  if (key === TRACEPARENT) wroteTraceparent = true;
-  else if (key === TRACESTATE) wroteTracestate = true;
+  const group = TRACE_HEADER_GROUP.get(key.toLowerCase());
+  if (group !== undefined) {
+    groupsWritten |= 1 << group;
+    namesWritten.add(key.toLowerCase());
+  }
   return true;
 }
 
@@ -68,18 +82,25 @@ function replaceHeader(carrier: Record<string, unknown>, key: string, value: str
   else carrier[key] = value;
 }
 
-/** Injects the context's headers; a caller's `tracestate` goes when a new `traceparent` comes without one. */
+/** Injects the context's headers, and removes the caller's stale ones of each format written (above). */
 function inject(ctx: Context, headers: HeaderCarrier): void {
-  wroteTraceparent = wroteTracestate = false;
+  groupsWritten = 0;
+  namesWritten.clear();
   try {
     propagation.inject(ctx, headers, carrierSetter);
   } catch (err) {
     // A propagator of the application's own that throws: the call goes without our headers.
     diag.warn('trace headers not injected', err);
   }
-  if (!wroteTraceparent || wroteTracestate) return;
-  if (isHeaders(headers)) headers.delete(TRACESTATE);
-  else replaceHeader(headers, TRACESTATE, undefined);
+  if (groupsWritten === 0) return;
+  for (let i = 0; i < TRACE_HEADER_GROUPS.length; i++) {
+    if ((groupsWritten & (1 << i)) === 0) continue;
+    for (const name of TRACE_HEADER_GROUPS[i]!) {
+      if (namesWritten.has(name)) continue;
+      if (isHeaders(headers)) headers.delete(name);
+      else replaceHeader(headers, name, undefined);
+    }
+  }
 }
 
 /**
@@ -108,12 +129,14 @@ export async function tracedFetch(input: string | URL | Request, init?: RequestI
   const request = input instanceof Request ? input : undefined;
   const givenMethod = String(init?.method ?? request?.method ?? 'GET');
   const upperMethod = givenMethod.toUpperCase();
+  // What goes on the request line: fetch upper-cases these six whatever their case, and sends
+  // any other method as written (`patch` stays `patch`).
+  const wireMethod = FETCH_NORMALIZED_METHODS.has(upperMethod) ? upperMethod : givenMethod;
   const method = KNOWN_HTTP_METHODS.has(upperMethod) ? upperMethod : '_OTHER';
   const url = new URL(request !== undefined ? request.url : input instanceof URL ? input.href : (input as string));
-  const attributes: Attributes = { [ATTR_HTTP_REQUEST_METHOD]: method, [ATTR_URL_FULL]: redact(url) };
-  // semconv: a method given in another case and canonicalised keeps the caller's spelling too
-  // (fetch sends `patch` as written, unlike `get`).
-  if (method !== givenMethod) attributes[ATTR_HTTP_REQUEST_METHOD_ORIGINAL] = givenMethod;
+  const attributes: Attributes = { [ATTR_HTTP_REQUEST_METHOD]: method, [ATTR_URL_FULL]: url.protocol === 'data:' ? dataUrlHead(url.href) : redact(url) };
+  // semconv: a method canonicalised (or `_OTHER`) keeps the one sent as method_original.
+  if (method !== wireMethod) attributes[ATTR_HTTP_REQUEST_METHOD_ORIGINAL] = wireMethod;
   // A `data:` or `blob:` URL has no server.
   if (url.protocol === 'http:' || url.protocol === 'https:') {
     attributes[ATTR_SERVER_ADDRESS] = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
@@ -162,6 +185,15 @@ function outgoingHeaders(given: HeadersInit | undefined): Headers | Record<strin
     if (value !== undefined) copy[key] = value;
   }
   return copy;
+}
+
+// The methods the Fetch standard normalises to upper case (https://fetch.spec.whatwg.org/#concept-method-normalize).
+const FETCH_NORMALIZED_METHODS = new Set(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT']);
+
+/** A `data:` URL up to its payload (`data:text/plain;base64,`): the payload may be megabytes, or a secret. */
+function dataUrlHead(href: string): string {
+  const comma = href.indexOf(',');
+  return comma === -1 ? href : href.slice(0, comma + 1);
 }
 
 // What fetch reads of a RequestInit. A `Request` (or another class instance) passed as `init`

@@ -146,7 +146,7 @@ describe('kit-aggregated metrics', () => {
     };
     const routes = (points) => points.map((p) => p.attributes['http.route'] ?? 'overflow');
 
-    it('counts the attribute sets of one interval, as the SDK\'s delta storage does', async () => {
+    it('counts the attribute sets of one interval when every reader is delta, as the SDK\'s delta storage does', async () => {
       const delta = readerOf(AggregationTemporality.DELTA);
       kitMetricProducer.enable([delta]);
       for (let i = 0; i < 2005; i++) requestDurations.record(0.01, 'GET', 'http', `/r${i}`, 200, undefined, undefined);
@@ -170,7 +170,7 @@ describe('kit-aggregated metrics', () => {
       assert.deepEqual(cost.dataPoints.map((p) => p.value), [3]);
     });
 
-    it('keeps every attribute set while a reader takes them cumulative (the SDK\'s limit is then for the life of the process)', async () => {
+    it('keeps at most 2000 series for the life of the process while a reader takes them cumulative (memory bounded)', async () => {
       const delta = readerOf(AggregationTemporality.DELTA);
       const cumulative = readerOf(AggregationTemporality.CUMULATIVE);
       kitMetricProducer.enable([delta, cumulative]);
