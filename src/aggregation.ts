@@ -285,7 +285,9 @@ export class KitMetricProducer implements MetricProducer {
    * callers' caches that lead to them. The SDK's delta storage starts each interval empty, so its
    * cardinality limit counts the attribute sets of one interval; without this, under delta
    * temporality, the 2000th attribute set ever seen would send every new one to the overflow
-   * series for the life of the process. With a cumulative reader nothing is dropped, as in the SDK.
+   * series for the life of the process. With a cumulative reader nothing is dropped: the limit
+   * then holds for the life of the process, which keeps memory bounded (the SDK's cumulative
+   * store grows instead).
    */
   evictReported(): void {
     const readers = this.readers;

@@ -44,15 +44,17 @@ const TRACE_HEADER_GROUP = new Map(TRACE_HEADER_GROUPS.flatMap((group, i) => gro
 let groupsWritten = 0;
 const namesWritten = new Set<string>();
 
-function writable(key: string, value: string): boolean {
+/** Whether a header a propagator writes may be sent; notes the trace formats written. */
+function admitHeader(key: string, value: string): boolean {
   if (!TOKEN.test(key) || BAD_VALUE.test(value)) {
     diag.debug(`trace header ${JSON.stringify(key)} not sent: not a valid HTTP field`);
     return false;
   }
-  const group = TRACE_HEADER_GROUP.get(key.toLowerCase());
+  const name = key.toLowerCase();
+  const group = TRACE_HEADER_GROUP.get(name);
   if (group !== undefined) {
     groupsWritten |= 1 << group;
-    namesWritten.add(key.toLowerCase());
+    namesWritten.add(name);
   }
   return true;
 }
@@ -63,7 +65,7 @@ function isHeaders(carrier: unknown): carrier is Headers {
 
 const carrierSetter: TextMapSetter<HeaderCarrier> = {
   set(carrier, key, value) {
-    if (!writable(key, value)) return;
+    if (!admitHeader(key, value)) return;
     if (isHeaders(carrier)) carrier.set(key, value);
     else replaceHeader(carrier as Record<string, string>, key, value);
   },
@@ -106,8 +108,8 @@ function inject(ctx: Context, headers: HeaderCarrier): void {
 /**
  * Writes `traceparent`, `tracestate` and `baggage` (or the formats `initTelemetry`'s `propagators`
  * names) for the active context (or `ctx`) into `headers` and returns it. For clients other than
- * fetch: axios, undici, got, a queue message. A `tracestate` already in `headers` is removed when
- * a `traceparent` of another trace replaces the one it came with.
+ * fetch: axios, undici, got, a queue message. Trace headers already in `headers` of a format
+ * written here (a forwarded `tracestate`, `X-B3-*`) belong to another trace and are removed.
  * @example await axios.post(url, body, { headers: injectTraceHeaders({ 'content-type': 'application/json' }) });
  */
 export function injectTraceHeaders<T extends HeaderCarrier = Record<string, string>>(

@@ -56,8 +56,8 @@ export class StrictW3CTraceContextPropagator extends W3CTraceContextPropagator {
     if ((spanContext.traceFlags & RANDOM_TRACE_ID_FLAG) === 0) {
       result = result.setValue(NOT_RANDOM_TRACE, spanContext.traceId);
     } else if (result.getValue(NOT_RANDOM_TRACE) !== undefined) {
-      // A B3 or Jaeger header extracted before this one: the traceparent, which says the id is
-      // random, is the one the composite keeps.
+      // A B3, Jaeger, OT or X-Ray header extracted before this one: the traceparent, which says
+      // the id is random, is the one the composite keeps.
       result = result.deleteValue(NOT_RANDOM_TRACE);
     }
     return result;
@@ -98,8 +98,8 @@ export function wireTraceFlags(context: Context, traceId: string, traceFlags: nu
 /**
  * A B3, Jaeger, OT or X-Ray propagator whose extracted trace ids the kit cannot vouch for as
  * random: B3, Jaeger and OT allow 64-bit ids, which the propagators left-pad with zeros, and an
- * X-Ray id starts with its epoch seconds. Marking the trace keeps the
- * random-trace-id flag off the `traceparent` and Server-Timing the kit sends for it.
+ * X-Ray id starts with its epoch seconds. Marking the trace keeps the random-trace-id flag off
+ * the `traceparent` and Server-Timing the kit sends for it.
  * `readFields` adds headers it extracts from but does not inject: the SDK's B3 propagator reads
  * both B3 encodings whichever it writes, and the middleware extracts only when one of the
  * propagator's `fields()` is a request header.
