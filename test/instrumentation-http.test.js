@@ -47,7 +47,6 @@ describe('otelMiddleware() with instrumentHttp: true', () => {
         assert.equal(parentSpanId(span), 'b7ad6b7169203331');
         assert.equal(res.body.traceId, span.spanContext().traceId);
         assert.equal(res.body.activeSpanId, span.spanContext().spanId);
-        assert.ok(spans.length >= 1);
       });
 
       it('opens no span at all for a request the middleware ignores (its path rules reach instrumentation-http)', async () => {

@@ -106,6 +106,6 @@ describe('initTelemetry() settings precedence', () => {
   });
 
   it('rejects a grpc protocol from the environment with the variable named', () => {
-    assert.throws(() => resolveTelemetryOptions({}, { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }), /OTEL_EXPORTER_OTLP_TRACES_PROTOCOL|OTEL_EXPORTER_OTLP_PROTOCOL="grpc" must be one of http\/protobuf, http\/json/);
+    assert.throws(() => resolveTelemetryOptions({}, { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }), /OTEL_EXPORTER_OTLP_PROTOCOL="grpc" must be one of http\/protobuf, http\/json \(grpc is not bundled\)/);
   });
 });

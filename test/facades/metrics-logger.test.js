@@ -219,13 +219,16 @@ describe('OTELLogger', () => {
       const fallback = new OTELLogger('rag', { destination: sink() });
       fallback.debug('hidden');
       fallback.info('info by default');
+      // A name every object has (a lookup in a plain object would find Object.prototype's).
       process.env.LOG_LEVEL = 'constructor';
-      assert.doesNotThrow(() => new OTELLogger('rag', { destination: sink() }));
+      const inherited = new OTELLogger('rag', { destination: sink() });
+      inherited.debug('hidden');
+      inherited.info('info for an inherited name too');
     } finally {
       if (saved === undefined) delete process.env.LOG_LEVEL;
       else process.env.LOG_LEVEL = saved;
     }
-    assert.deepEqual(lines.map((l) => l.message), ['shown', 'shown too', 'info by default']);
+    assert.deepEqual(lines.map((l) => l.message), ['shown', 'shown too', 'info by default', 'info for an inherited name too']);
   });
 
   it('validates its arguments', () => {

@@ -59,4 +59,13 @@ async function metricPoint(telemetry, name, attributes) {
 
 const parentSpanId = (span) => span.parentSpanContext?.spanId;
 
-module.exports = { startMemoryTelemetry, waitForSpans, waitForServerSpans, serverSpans, clientSpans, metricPoints, metricPoint, parentSpanId };
+/**
+ * How much a metric holds over the points `matches` picks: a histogram's counts or a sum's values,
+ * added up. Metrics are cumulative for the whole suite, so a test compares this before and after.
+ */
+async function metricTotal(telemetry, name, matches = () => true) {
+  const points = await metricPoints(telemetry, name);
+  return points.filter((p) => matches(p.attributes)).reduce((n, p) => n + (typeof p.value === 'number' ? p.value : p.value.count), 0);
+}
+
+module.exports = { startMemoryTelemetry, waitForSpans, waitForServerSpans, serverSpans, clientSpans, metricPoints, metricPoint, metricTotal, parentSpanId };
