@@ -99,7 +99,11 @@ describe('Prometheus scraping two gateway processes', function () {
   });
 
   it('exposes the latency histogram per route and tenant, usable by histogram_quantile', async () => {
-    const rows = await query(prometheusUrl, 'sum by (le, http_route, tenant_id) (http_server_request_duration_bucket{tenant_id="acme"})');
+    // Each test waits for its own series: none relies on another's scrape having happened.
+    const rows = await eventually(async () => {
+      const found = await query(prometheusUrl, 'sum by (le, http_route, tenant_id) (http_server_request_duration_bucket{tenant_id="acme"})');
+      return found.some((r) => r.metric.le === '+Inf' && Number(r.value[1]) === 3) ? found : undefined;
+    }, 20000, 'the acme latency histogram from both gateways');
     assert.ok(rows.some((r) => r.metric.http_route === '/v1/generate' && r.metric.le === '+Inf' && Number(r.value[1]) === 3));
     const p95 = await query(prometheusUrl, 'histogram_quantile(0.95, sum by (le, http_route) (http_server_request_duration_bucket))');
     assert.equal(p95[0].metric.http_route, '/v1/generate');
@@ -107,8 +111,10 @@ describe('Prometheus scraping two gateway processes', function () {
   });
 
   it('counts tokens per tenant and type', async () => {
-    const rows = await query(prometheusUrl, 'sum by (tenant_id, gen_ai_token_type) (gateway_tokens_used_total)');
-    const acmeInput = rows.find((r) => r.metric.tenant_id === 'acme' && r.metric.gen_ai_token_type === 'input');
+    const acmeInput = await eventually(async () => {
+      const rows = await query(prometheusUrl, 'sum by (tenant_id, gen_ai_token_type) (gateway_tokens_used_total)');
+      return rows.find((r) => r.metric.tenant_id === 'acme' && r.metric.gen_ai_token_type === 'input' && Number(r.value[1]) === 300);
+    }, 20000, 'acme input tokens from both gateways');
     assert.equal(Number(acmeInput.value[1]), 300);
   });
 });
