@@ -281,7 +281,9 @@ function mountLayer(app: App, parent: App): Layer | undefined {
   if (Array.isArray(mount) && probe !== undefined) return probe;
   let literal = String(mount);
   if (literal.length > 1 && literal.endsWith('/')) literal = literal.slice(0, -1);
-  return probe === undefined ? { literal, segments: segmentCount(literal) } : { literal, segments: segmentCount(literal), probe };
+  const layer: Layer = { literal, segments: segmentCount(literal) };
+  if (probe !== undefined) layer.probe = probe;
+  return layer;
 }
 
 function layerLike(parent: App, path: unknown): Layer | undefined {
