@@ -1,7 +1,7 @@
 import type { Attributes } from '@opentelemetry/api';
 import { ATTR_HTTP_ROUTE } from '@opentelemetry/semantic-conventions';
+import { CardinalityCap } from './cardinality';
 import { kitInstruments } from './instruments';
-import { costMetrics, kitMetricProducer } from './kit-metrics';
 import type { KitInstruments } from './instruments';
 import type { RequestTelemetry } from './lifecycle';
 import {
@@ -17,13 +17,16 @@ import {
   GEN_AI_TOKEN_TYPE_VALUE_OUTPUT,
 } from './semconv';
 
+/** The largest `usd` one call may record: no single LLM call costs more, and sums stay finite. */
+export const MAX_USD_PER_CALL = 1_000_000;
+
 /** One LLM call's cost and usage, as a handler records it. */
 export interface LlmCost {
-  /** Cost in US dollars. Non-negative. */
+  /** Cost in US dollars: a finite number in [0, 1 000 000] (`MAX_USD_PER_CALL`). */
   usd?: number;
-  /** Prompt tokens. A non-negative integer. */
+  /** Prompt tokens: a non-negative safe integer. */
   inputTokens?: number;
-  /** Completion tokens. A non-negative integer. */
+  /** Completion tokens: a non-negative safe integer. */
   outputTokens?: number;
   /** The model asked for, `gen_ai.request.model` (e.g. `gpt-4o`). */
   model?: string;
@@ -36,10 +39,13 @@ export interface LlmCost {
   operation?: string;
 }
 
+// Tokens are safe integers (OTLP carries them as int64; past 2^53 a double is no longer the
+// count); an amount is at most MAX_USD_PER_CALL, so no sum of them reaches Infinity.
 function checkAmount(field: string, value: unknown, integer: boolean): number {
   if (value === undefined) return 0;
-  if (typeof value !== 'number' || Number.isNaN(value) || value < 0 || value === Infinity || (integer && !Number.isInteger(value))) {
-    const expected = integer ? 'a non-negative integer' : 'a non-negative finite number';
+  const valid = typeof value === 'number' && value >= 0 && (integer ? Number.isSafeInteger(value) : value <= MAX_USD_PER_CALL);
+  if (!valid) {
+    const expected = integer ? 'a non-negative safe integer' : `a number in [0, ${MAX_USD_PER_CALL}]`;
     throw new TypeError(`recordCost: "${field}" must be ${expected}, got ${shown(value)}`);
   }
   return value;
@@ -114,36 +120,28 @@ export function recordCostOutsideRequest(cost: LlmCost): void {
   recordCostMetrics(kitInstruments(), undefined, undefined, checkCost(cost));
 }
 
+// Model, provider and operation names are the application's, but a gateway may pass on what its
+// callers ask for: each is capped like the tenant, so no caller can grow the metric series
+// without bound (the SDK's cumulative storage keeps every attribute set it has seen).
+const modelCap = new CardinalityCap(200);
+const providerCap = new CardinalityCap(50);
+const operationCap = new CardinalityCap(50);
+
 function recordCostMetrics(instruments: KitInstruments, tenant: string | undefined, route: string | undefined, cost: CheckedCost): void {
   if (cost.usd === undefined && cost.inputTokens === undefined && cost.outputTokens === undefined) return;
-  if (kitMetricProducer.enabled) {
-    // initTelemetry() set up the readers: the kit's own aggregation (see aggregation.ts).
-    const series = costMetrics.series(tenant, route, cost.model, cost.provider);
-    if (cost.usd !== undefined) series.cost.add(cost.usd);
-    if (cost.inputTokens !== undefined) {
-      const [used, usage] = series.tokenSeries(cost.operation, GEN_AI_TOKEN_TYPE_VALUE_INPUT);
-      used.add(cost.inputTokens);
-      usage.record(cost.inputTokens);
-    }
-    if (cost.outputTokens !== undefined) {
-      const [used, usage] = series.tokenSeries(cost.operation, GEN_AI_TOKEN_TYPE_VALUE_OUTPUT);
-      used.add(cost.outputTokens);
-      usage.record(cost.outputTokens);
-    }
-    return;
-  }
-  // A MeterProvider set up without initTelemetry(): the SDK instruments, same attributes.
   const attributes: Attributes = {};
   if (tenant !== undefined) attributes[ATTR_TENANT_ID] = tenant;
   if (route !== undefined) attributes[ATTR_HTTP_ROUTE] = route;
-  if (cost.model !== undefined) attributes[ATTR_GEN_AI_REQUEST_MODEL] = cost.model;
-  if (cost.provider !== undefined) attributes[ATTR_GEN_AI_PROVIDER_NAME] = cost.provider;
+  if (cost.model !== undefined) attributes[ATTR_GEN_AI_REQUEST_MODEL] = modelCap.metricValue(cost.model);
+  if (cost.provider !== undefined) attributes[ATTR_GEN_AI_PROVIDER_NAME] = providerCap.metricValue(cost.provider);
   if (cost.usd !== undefined) instruments.cost.add(cost.usd, attributes);
-  // A fresh attribute object per record: the SDK may keep the object it is given.
-  for (const [tokens, type] of [[cost.inputTokens, GEN_AI_TOKEN_TYPE_VALUE_INPUT], [cost.outputTokens, GEN_AI_TOKEN_TYPE_VALUE_OUTPUT]] as const) {
-    if (tokens === undefined) continue;
-    const tokenAttributes: Attributes = { ...attributes, [ATTR_GEN_AI_OPERATION_NAME]: cost.operation, [ATTR_GEN_AI_TOKEN_TYPE]: type };
-    instruments.tokensUsed.add(tokens, tokenAttributes);
-    instruments.tokenUsage.record(tokens, tokenAttributes);
-  }
+  const operation = operationCap.metricValue(cost.operation);
+  // A fresh attribute object per record: the SDK keeps the object it is given for a new series.
+  if (cost.inputTokens !== undefined) recordTokens(instruments, cost.inputTokens, { ...attributes, [ATTR_GEN_AI_OPERATION_NAME]: operation, [ATTR_GEN_AI_TOKEN_TYPE]: GEN_AI_TOKEN_TYPE_VALUE_INPUT });
+  if (cost.outputTokens !== undefined) recordTokens(instruments, cost.outputTokens, { ...attributes, [ATTR_GEN_AI_OPERATION_NAME]: operation, [ATTR_GEN_AI_TOKEN_TYPE]: GEN_AI_TOKEN_TYPE_VALUE_OUTPUT });
+}
+
+function recordTokens(instruments: KitInstruments, tokens: number, attributes: Attributes): void {
+  instruments.tokensUsed.add(tokens, attributes);
+  instruments.tokenUsage.record(tokens, attributes);
 }

@@ -7,8 +7,10 @@ export { initTelemetry, activeTelemetry } from './telemetry';
 export { tracedFetch, injectTraceHeaders } from './fetch';
 export { currentRequest } from './lifecycle';
 export { recordCostOutsideRequest } from './cost';
-export { StrictW3CTraceContextPropagator, createPropagator, RANDOM_TRACE_ID_FLAG } from './propagation';
+export { createPropagator } from './propagation';
 export type { PropagatorName } from './propagation';
+export { StrictW3CTraceContextPropagator, RANDOM_TRACE_ID_FLAG } from './tracecontext';
+export type { TraceContextOptions } from './tracecontext';
 export { Level2TraceState } from './tracestate';
 export { OTELTracer } from './facades/tracer';
 export { OTELMetrics } from './facades/metrics';
@@ -18,7 +20,8 @@ export { agent } from './components/agent';
 export { gateway } from './components/gateway';
 export { rag } from './components/rag';
 export { llmops, mlops } from './components/ops';
-export { SPAN_NAMES, METRIC_NAMES, METRIC_CATALOGUE } from './components/names';
+export { SPAN_NAMES } from './components/names';
+export { METRIC_NAMES, METRIC_CATALOGUE } from './metric-catalogue';
 export {
   ATTR_TENANT_ID,
   ATTR_MOTADATA_COST_USD,
@@ -53,4 +56,4 @@ export type { SpanKindName, StartTraceOptions, StartSpanOptions, TraceCarrier, E
 export type { LogLevel, LogDetails, OTELLoggerOptions, TraceFields } from './facades/logger';
 export type { AgentTask } from './components/agent';
 export type { ComponentFn } from './components/run';
-export type { MetricDefinition, InstrumentKind } from './components/names';
+export type { MetricDefinition, InstrumentKind } from './metric-catalogue';

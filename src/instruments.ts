@@ -1,8 +1,7 @@
 import { metrics, trace } from '@opentelemetry/api';
-import type { Counter, Histogram, MeterProvider, Tracer, TracerProvider } from '@opentelemetry/api';
+import type { Counter, Histogram, Meter, MeterProvider, MetricOptions, Tracer, TracerProvider } from '@opentelemetry/api';
+import { METRIC_CATALOGUE } from './metric-catalogue';
 import {
-  GEN_AI_TOKEN_USAGE_BUCKETS,
-  HTTP_DURATION_BUCKETS,
   METRIC_GATEWAY_COST,
   METRIC_GATEWAY_TOKENS_USED,
   METRIC_GEN_AI_CLIENT_TOKEN_USAGE,
@@ -14,6 +13,7 @@ import { KIT_NAME, KIT_VERSION } from './version';
 /** The tracer and instruments of the core kit, made once per pair of global providers. */
 export interface KitInstruments {
   readonly tracer: Tracer;
+  readonly meter: Meter;
   readonly requestDuration: Histogram;
   readonly cost: Counter;
   readonly tokensUsed: Counter;
@@ -21,11 +21,28 @@ export interface KitInstruments {
   readonly tenantRejected: Counter;
 }
 
+/** The `createHistogram`/`createCounter` options of a catalogued metric: unit, description, bucket advice. */
+export function instrumentOptions(definition: { readonly unit: string; readonly description: string; readonly buckets?: readonly number[] | undefined }): MetricOptions {
+  const options: MetricOptions = { unit: definition.unit };
+  if (definition.description !== '') options.description = definition.description;
+  if (definition.buckets !== undefined) options.advice = { explicitBucketBoundaries: [...definition.buckets] };
+  return options;
+}
+
+function histogram(meter: Meter, name: string): Histogram {
+  return meter.createHistogram(name, instrumentOptions(METRIC_CATALOGUE[name]!));
+}
+
+function counter(meter: Meter, name: string): Counter {
+  return meter.createCounter(name, instrumentOptions(METRIC_CATALOGUE[name]!));
+}
+
 let cachedFor: { tracerProvider: TracerProvider; meterProvider: MeterProvider } | undefined;
 let cached: KitInstruments | undefined;
 
 /**
- * The kit's instruments for the current global providers. They are resolved lazily and again
+ * The kit's instruments for the current global providers, through the metrics API, so the
+ * application's SDK aggregates them and its Views apply. They are resolved lazily and again
  * whenever a provider is replaced (`initTelemetry()` after `shutdown()`): a meter taken before
  * the SDK started would be a no-op forever, which would make middleware creation order matter.
  */
@@ -39,28 +56,12 @@ export function kitInstruments(): KitInstruments {
   cachedFor = { tracerProvider, meterProvider };
   cached = {
     tracer: tracerProvider.getTracer(KIT_NAME, KIT_VERSION),
-    requestDuration: meter.createHistogram(METRIC_HTTP_SERVER_REQUEST_DURATION, {
-      unit: 's',
-      description: 'Duration of HTTP server requests.',
-      advice: { explicitBucketBoundaries: [...HTTP_DURATION_BUCKETS] },
-    }),
-    cost: meter.createCounter(METRIC_GATEWAY_COST, {
-      unit: 'USD',
-      description: 'LLM cost recorded by request handlers.',
-    }),
-    tokensUsed: meter.createCounter(METRIC_GATEWAY_TOKENS_USED, {
-      unit: '{token}',
-      description: 'LLM tokens used, by gen_ai.token.type.',
-    }),
-    tokenUsage: meter.createHistogram(METRIC_GEN_AI_CLIENT_TOKEN_USAGE, {
-      unit: '{token}',
-      description: 'Number of input and output tokens used per LLM operation.',
-      advice: { explicitBucketBoundaries: [...GEN_AI_TOKEN_USAGE_BUCKETS] },
-    }),
-    tenantRejected: meter.createCounter(METRIC_TENANT_REJECTED, {
-      unit: '{request}',
-      description: 'Requests whose tenant id failed validation and was dropped.',
-    }),
+    meter,
+    requestDuration: histogram(meter, METRIC_HTTP_SERVER_REQUEST_DURATION),
+    cost: counter(meter, METRIC_GATEWAY_COST),
+    tokensUsed: counter(meter, METRIC_GATEWAY_TOKENS_USED),
+    tokenUsage: histogram(meter, METRIC_GEN_AI_CLIENT_TOKEN_USAGE),
+    tenantRejected: counter(meter, METRIC_TENANT_REJECTED),
   };
   return cached;
 }

@@ -1,7 +1,5 @@
-import { SpanKind, SpanStatusCode, diag } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, createContextKey, diag } from '@opentelemetry/api';
 import type { Attributes, Context, Link, Span } from '@opentelemetry/api';
-import { RPCType, getRPCMetadata } from '@opentelemetry/core';
-import type { RPCMetadata } from '@opentelemetry/core';
 import {
   ATTR_CLIENT_ADDRESS,
   ATTR_ERROR_TYPE,
@@ -25,10 +23,10 @@ import type { KitInstruments } from './instruments';
 import { isIgnored, isIgnoredPath, pathOf, resolveOptions } from './options';
 import type { OtelMiddlewareOptions, ResolvedOptions } from './options';
 import { ATTR_TENANT_ID, KNOWN_HTTP_METHODS } from './semconv';
-import { TenantCardinalityCap, findTenant, isValidTenant, resolveTenant } from './tenant';
+import { CardinalityCap } from './cardinality';
+import { findTenant, isValidTenant, resolveTenant } from './tenant';
 import { REQUEST_KEY, RequestContext } from './request-context';
 import { attachToResponse, errorType as errorTypeOf, requestHostAttributes, sendTraceId, traceparentOf } from './response';
-import { kitMetricProducer, requestDurations } from './kit-metrics';
 
 const log = diag.createComponentLogger({ namespace: '@motadata/otel/middleware' });
 const SERVER_SPAN = Object.freeze({ kind: SpanKind.SERVER });
@@ -37,6 +35,19 @@ const ERROR_STATUS = Object.freeze({ code: SpanStatusCode.ERROR });
 /** `error.type` of a response the app never completed (see RequestTelemetry.end). */
 const ERROR_TYPE_ABORTED = 'aborted';
 const INCOMPLETE_MESSAGE = 'the connection closed before the response was complete';
+
+/**
+ * What instrumentation-http leaves in the context of a request whose SERVER span it opened, read
+ * through the API alone: @opentelemetry/core keeps it under this key, and `createContextKey`
+ * makes a `Symbol.for` key every copy shares (core's trace/rpc-metadata.ts, 2.x and 3.x).
+ */
+const RPC_METADATA_KEY = createContextKey('OpenTelemetry SDK Context Key RPC_METADATA');
+const RPC_TYPE_HTTP = 'http';
+interface RPCMetadata {
+  readonly type: string;
+  readonly span?: Span;
+  route?: string;
+}
 
 /**
  * The telemetry of the HTTP request being handled in `ctx` (by default the active context), or
@@ -126,7 +137,7 @@ const MAX_CACHED_SPAN_NAMES = 2000;
 /** The per-middleware part of the lifecycle: resolved options, the route reader, the tenant cap. */
 export class Lifecycle {
   readonly options: ResolvedOptions;
-  readonly tenantCap: TenantCardinalityCap;
+  readonly tenantCap: CardinalityCap;
   // `${method} ${route}` names, per method and route, so a sampled request builds no string.
   private readonly spanNames = new Map<string, Map<string, string>>();
 
@@ -140,7 +151,7 @@ export class Lifecycle {
     this.routeOf = framework.routeOf;
     this.traceIdAtStart = framework.traceIdAt === 'start';
     this.stateInLocals = framework.stateIn === 'locals';
-    this.tenantCap = new TenantCardinalityCap(this.options.maxTenants);
+    this.tenantCap = new CardinalityCap(this.options.maxTenants);
   }
 
   spanName(method: string, route: string): string {
@@ -218,14 +229,14 @@ export class RequestTelemetry implements RequestOtel {
     this.scheme = (req.socket as { encrypted?: boolean } | null | undefined)?.encrypted ? 'https' : 'http';
 
     const active = context.active();
-    const rpc = getRPCMetadata(active);
+    const rpc = active.getValue(RPC_METADATA_KEY) as RPCMetadata | undefined;
     // The context the request arrived with (the caller's, when trusted), and the span the kit
     // adds over it: none when instrumentation-http's span is already in `active`.
     let parent: Context;
     let ownSpan: Span | undefined;
     let incoming: Context | undefined;
     let parentBaggage = true;
-    if (rpc?.type === RPCType.HTTP && rpc.span !== undefined) {
+    if (rpc?.type === RPC_TYPE_HTTP && rpc.span !== undefined) {
       // instrumentation-http already opened this request's SERVER span: enrich it, never open a
       // second one (as @fastify/otel does).
       this.rpc = rpc;
@@ -412,17 +423,13 @@ export class RequestTelemetry implements RequestOtel {
     const durationSeconds = (performance.now() - this.startTime) / 1000;
     // Read here too: finalize() skips the route of an unsampled span, the metric needs it.
     const route = this.routeTemplate();
-    if (kitMetricProducer.enabled) {
-      requestDurations.record(durationSeconds, this.method, this.scheme, route, statusCode, this.metricTenant, errorType);
-    } else {
-      // A MeterProvider set up without initTelemetry(): the SDK instrument, same attributes.
-      const attributes: Attributes = { [ATTR_HTTP_REQUEST_METHOD]: this.method, [ATTR_URL_SCHEME]: this.scheme };
-      if (statusCode !== undefined) attributes[ATTR_HTTP_RESPONSE_STATUS_CODE] = statusCode;
-      if (route !== undefined) attributes[ATTR_HTTP_ROUTE] = route;
-      if (this.metricTenant !== undefined) attributes[ATTR_TENANT_ID] = this.metricTenant;
-      if (errorType !== undefined) attributes[ATTR_ERROR_TYPE] = errorType;
-      this.instruments.requestDuration.record(durationSeconds, attributes);
-    }
+    const attributes: Attributes = { [ATTR_HTTP_REQUEST_METHOD]: this.method, [ATTR_URL_SCHEME]: this.scheme };
+    if (statusCode !== undefined) attributes[ATTR_HTTP_RESPONSE_STATUS_CODE] = statusCode;
+    if (route !== undefined) attributes[ATTR_HTTP_ROUTE] = route;
+    const tenant = this.metricTenant;
+    if (tenant !== undefined) attributes[ATTR_TENANT_ID] = tenant;
+    if (errorType !== undefined) attributes[ATTR_ERROR_TYPE] = errorType;
+    this.instruments.requestDuration.record(durationSeconds, attributes);
     if (this.rpc === undefined) this.span.end();
   }
 

@@ -1,99 +1,8 @@
-import { TraceFlags, createContextKey, diag, trace } from '@opentelemetry/api';
+import { diag, trace } from '@opentelemetry/api';
 import type { Context, TextMapGetter, TextMapPropagator, TextMapSetter } from '@opentelemetry/api';
-import {
-  CompositePropagator,
-  TRACE_STATE_HEADER,
-  W3CBaggagePropagator,
-  W3CTraceContextPropagator,
-} from '@opentelemetry/core';
-import {
-  B3_CONTEXT_HEADER,
-  B3InjectEncoding,
-  B3Propagator,
-  X_B3_FLAGS,
-  X_B3_PARENT_SPAN_ID,
-  X_B3_SAMPLED,
-  X_B3_SPAN_ID,
-  X_B3_TRACE_ID,
-} from '@opentelemetry/propagator-b3';
-import { JaegerPropagator } from '@opentelemetry/propagator-jaeger';
-import { AWSXRayPropagator } from '@opentelemetry/propagator-aws-xray';
-import { OTTracePropagator } from '@opentelemetry/propagator-ot-trace';
-import { Level2TraceState } from './tracestate';
-
-/**
- * The Level 2 `random-trace-id` flag. See https://www.w3.org/TR/trace-context-2/#random-trace-id-flag
- * The API's `TraceFlags` enum predates it, hence the literal.
- */
-export const RANDOM_TRACE_ID_FLAG = 0x02;
-
-// Marks a context whose trace came in from a caller that did NOT set the random flag: its trace
-// id is the caller's, and we cannot vouch for its randomness. The value is that trace id.
-const NOT_RANDOM_TRACE = createContextKey('motadata.otel.not-random-trace-id');
-
-/**
- * The SDK's W3C Trace Context propagator with the stricter Level 2 rules:
- * - `tracestate` is parsed all-or-nothing by the Level 2 grammar ({@link Level2TraceState});
- * - the `random-trace-id` flag (0x02) of an incoming `traceparent` is kept on every outgoing
- *   `traceparent` of that trace, and set on traces started in this process (the SDK's
- *   `RandomIdGenerator` makes their ids random). The SDK's tracer only carries the sampled bit
- *   into child spans, so the flag is restored here, at injection.
- * `traceparent` itself is still parsed by the SDK.
- */
-export class StrictW3CTraceContextPropagator extends W3CTraceContextPropagator {
-  override extract(context: Context, carrier: unknown, getter: TextMapGetter): Context {
-    const extracted = super.extract(context, carrier, getter);
-    if (extracted === context) return context;
-    const spanContext = trace.getSpanContext(extracted);
-    if (!spanContext) return context;
-
-    const rawTraceState = getter.get(carrier, TRACE_STATE_HEADER);
-    const traceState = rawTraceState ? Level2TraceState.parse(rawTraceState) : undefined;
-    let result =
-      traceState === spanContext.traceState
-        ? extracted
-        : trace.setSpanContext(context, traceState ? { ...spanContext, traceState } : withoutTraceState(spanContext));
-    if ((spanContext.traceFlags & RANDOM_TRACE_ID_FLAG) === 0) {
-      result = result.setValue(NOT_RANDOM_TRACE, spanContext.traceId);
-    } else if (result.getValue(NOT_RANDOM_TRACE) !== undefined) {
-      // A B3, Jaeger, OT or X-Ray header extracted before this one: the traceparent, which says
-      // the id is random, is the one the composite keeps.
-      result = result.deleteValue(NOT_RANDOM_TRACE);
-    }
-    return result;
-  }
-
-  override inject(context: Context, carrier: unknown, setter: TextMapSetter): void {
-    const spanContext = trace.getSpanContext(context);
-    if (spanContext && isRandomTrace(context, spanContext.traceId)) {
-      const flags = spanContext.traceFlags | RANDOM_TRACE_ID_FLAG;
-      if (flags !== spanContext.traceFlags) {
-        context = trace.setSpanContext(context, { ...spanContext, traceFlags: flags });
-      }
-    }
-    super.inject(context, carrier, setter);
-  }
-}
-
-function withoutTraceState<T extends { traceState?: unknown }>(spanContext: T): T {
-  const { traceState: _dropped, ...rest } = spanContext;
-  return rest as T;
-}
-
-/**
- * Whether the trace of `traceId` may carry the random flag in this context: either the caller
- * said so (the flag is then still on the remote span context), or the trace did not come from a
- * caller without it, i.e. it was started here.
- */
-export function isRandomTrace(context: Context, traceId: string): boolean {
-  return context.getValue(NOT_RANDOM_TRACE) !== traceId;
-}
-
-/** Trace flags as they go on the wire for a span of this context (sampled + random bits). */
-export function wireTraceFlags(context: Context, traceId: string, traceFlags: number): number {
-  const sampled = traceFlags & TraceFlags.SAMPLED;
-  return isRandomTrace(context, traceId) ? sampled | RANDOM_TRACE_ID_FLAG : sampled;
-}
+import { JaegerPropagator } from './jaeger';
+import { peerPackage, sdkOrAppPackage } from './sdk';
+import { StrictW3CTraceContextPropagator, isRandomTrace, markCallerTrace } from './tracecontext';
 
 /**
  * A B3, Jaeger, OT or X-Ray propagator whose extracted trace ids the kit cannot vouch for as
@@ -122,7 +31,7 @@ class ForeignTracePropagator implements TextMapPropagator {
     // A traceparent read earlier vouched for this very trace id: the format it came in last does
     // not make it less random.
     if (before?.traceId === spanContext.traceId && isRandomTrace(context, before.traceId)) return extracted;
-    return extracted.setValue(NOT_RANDOM_TRACE, spanContext.traceId);
+    return markCallerTrace(extracted, spanContext.traceId, false);
   }
 
   inject(context: Context, carrier: unknown, setter: TextMapSetter): void {
@@ -138,25 +47,33 @@ class ForeignTracePropagator implements TextMapPropagator {
 export type PropagatorName = 'tracecontext' | 'baggage' | 'b3' | 'b3multi' | 'jaeger' | 'xray' | 'ottrace' | 'none';
 export const PROPAGATOR_NAMES: readonly PropagatorName[] = ['tracecontext', 'baggage', 'b3', 'b3multi', 'jaeger', 'xray', 'ottrace', 'none'];
 export const DEFAULT_PROPAGATORS: readonly PropagatorName[] = ['tracecontext', 'baggage'];
-const B3_FIELDS = [B3_CONTEXT_HEADER, X_B3_TRACE_ID, X_B3_SPAN_ID, X_B3_SAMPLED, X_B3_FLAGS, X_B3_PARENT_SPAN_ID];
+const B3_FIELDS = ['b3', 'x-b3-traceid', 'x-b3-spanid', 'x-b3-sampled', 'x-b3-flags', 'x-b3-parentspanid'];
 
 function propagatorNamed(name: Exclude<PropagatorName, 'none'>): TextMapPropagator {
   switch (name) {
     case 'tracecontext':
       return new StrictW3CTraceContextPropagator();
-    case 'baggage':
+    case 'baggage': {
+      const { W3CBaggagePropagator } = sdkOrAppPackage<typeof import('@opentelemetry/core')>('@opentelemetry/core');
       return new W3CBaggagePropagator();
+    }
     case 'b3':
-      return new ForeignTracePropagator(new B3Propagator({ injectEncoding: B3InjectEncoding.SINGLE_HEADER }), B3_FIELDS);
-    case 'b3multi':
-      return new ForeignTracePropagator(new B3Propagator({ injectEncoding: B3InjectEncoding.MULTI_HEADER }), B3_FIELDS);
+    case 'b3multi': {
+      const b3 = sdkOrAppPackage<typeof import('@opentelemetry/propagator-b3')>('@opentelemetry/propagator-b3');
+      const injectEncoding = name === 'b3' ? b3.B3InjectEncoding.SINGLE_HEADER : b3.B3InjectEncoding.MULTI_HEADER;
+      return new ForeignTracePropagator(new b3.B3Propagator({ injectEncoding }), B3_FIELDS);
+    }
     case 'jaeger':
       diag.warn('The Jaeger propagator is deprecated (as in the SDK); prefer "tracecontext".');
       return new ForeignTracePropagator(new JaegerPropagator());
-    case 'xray':
+    case 'xray': {
+      const { AWSXRayPropagator } = peerPackage<typeof import('@opentelemetry/propagator-aws-xray')>('@opentelemetry/propagator-aws-xray', 'the xray propagator');
       return new ForeignTracePropagator(new AWSXRayPropagator());
-    case 'ottrace':
+    }
+    case 'ottrace': {
+      const { OTTracePropagator } = peerPackage<typeof import('@opentelemetry/propagator-ot-trace')>('@opentelemetry/propagator-ot-trace', 'the ottrace propagator');
       return new ForeignTracePropagator(new OTTracePropagator());
+    }
   }
 }
 
@@ -164,9 +81,11 @@ function propagatorNamed(name: Exclude<PropagatorName, 'none'>): TextMapPropagat
  * The propagator `initTelemetry()` installs: by default strict W3C Trace Context plus W3C
  * Baggage; otherwise the `OTEL_PROPAGATORS` names given, in that order (on extraction a later
  * one wins where two carry a trace), each once. `none`, alone or in the list, installs none:
- * incoming trace headers are ignored and `tracedFetch` sends none.
+ * incoming trace headers are ignored and `tracedFetch` sends none. W3C Baggage and B3 come from
+ * the application's SDK; `xray` and `ottrace` need their propagator package installed.
  */
-export function createPropagator(names: readonly PropagatorName[] = DEFAULT_PROPAGATORS): CompositePropagator {
+export function createPropagator(names: readonly PropagatorName[] = DEFAULT_PROPAGATORS): TextMapPropagator {
+  const { CompositePropagator } = sdkOrAppPackage<typeof import('@opentelemetry/core')>('@opentelemetry/core');
   const unique = [...new Set(names)];
   if (unique.includes('none')) return new CompositePropagator({ propagators: [] });
   return new CompositePropagator({ propagators: unique.map((name) => propagatorNamed(name as Exclude<PropagatorName, 'none'>)) });

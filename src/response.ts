@@ -3,19 +3,16 @@ import type { Context, Span, SpanContext } from '@opentelemetry/api';
 import { ATTR_SERVER_ADDRESS, ATTR_SERVER_PORT } from './bound';
 import type { ServerResponse } from 'node:http';
 import type { RequestTelemetry } from './lifecycle';
-import { wireTraceFlags } from './propagation';
+import { formatTraceParent, wireTraceFlags } from './tracecontext';
 
 /** Where a response keeps its request state, for the shared listeners below. */
 export const STATE: unique symbol = Symbol('motadata.otel.request');
 type WithState = ServerResponse & { [STATE]?: RequestTelemetry };
 type WithLocals = ServerResponse & { locals?: unknown };
 
-const HEX = '0123456789abcdef';
-
 /** `00-<trace-id>-<span-id>-<flags>` for a span, with the random-trace-id bit as we send it. */
 export function traceparentOf(ctx: Context, spanContext: SpanContext): string {
-  const flags = wireTraceFlags(ctx, spanContext.traceId, spanContext.traceFlags);
-  return `00-${spanContext.traceId}-${spanContext.spanId}-${HEX[flags >> 4]}${HEX[flags & 15]}`;
+  return formatTraceParent(spanContext.traceId, spanContext.spanId, wireTraceFlags(ctx, spanContext.traceId, spanContext.traceFlags));
 }
 
 /**

@@ -1,10 +1,10 @@
 import type { Context } from '@opentelemetry/api';
-import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
 
 /**
- * A span processor that takes more processors after the provider is built. The SDK 2.x
- * `TracerProvider` accepts processors only in its constructor, and `configureExporter()` must be
- * able to add an exporter to a running process.
+ * A span processor that takes more processors after the provider is built. The SDK's tracer
+ * provider accepts processors only in its constructor, and `configureExporter()` must be able to
+ * add an exporter to a running process.
  */
 export class AddableSpanProcessor implements SpanProcessor {
   private processors: readonly SpanProcessor[];

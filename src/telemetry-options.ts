@@ -40,6 +40,14 @@ export interface TelemetryOptions {
      * @default 1
      */
     sampleRatio?: number;
+    /**
+     * Set the W3C Trace Context Level 2 `random-trace-id` flag (`-03`) on traces this process
+     * starts. Off by default: OpenTelemetry Go before its 2026 releases and Rust before March 2026
+     * read any flag bit besides "sampled" as an invalid `traceparent` and start a new trace. A
+     * caller's flag is kept either way, as Level 2 requires.
+     * @default false
+     */
+    randomTraceIdFlag?: boolean;
   };
   metrics?: {
     /** Env: `OTEL_METRICS_EXPORTER`. @default 'otlp' */
@@ -97,6 +105,7 @@ export interface ResolvedTelemetryOptions {
     readonly protocol: OtlpProtocol;
     readonly headers: Record<string, string> | undefined;
     readonly sampler: SamplerChoice;
+    readonly randomTraceIdFlag: boolean;
   };
   readonly metrics: {
     readonly exporters: readonly MetricExporterName[];
@@ -273,6 +282,11 @@ function section<T extends object>(option: string, value: unknown): Partial<T> {
   return value as Partial<T>;
 }
 
+function optionalBoolean(option: string, value: unknown): boolean | undefined {
+  if (value !== undefined && typeof value !== 'boolean') throw optionError(option, 'a boolean', value);
+  return value as boolean | undefined;
+}
+
 function optionalString(option: string, value: unknown): string | undefined {
   if (value !== undefined && (typeof value !== 'string' || value === '')) throw optionError(option, 'a non-empty string', value);
   return value as string | undefined;
@@ -334,6 +348,7 @@ export function resolveTelemetryOptions(options: TelemetryOptions = {}, env: Env
       protocol: protocol('traces.protocol', traces.protocol, env, 'TRACES'),
       headers: headers('traces.headers', traces.headers),
       sampler: sampler(traces.sampleRatio, env),
+      randomTraceIdFlag: optionalBoolean('traces.randomTraceIdFlag', traces.randomTraceIdFlag) ?? false,
     },
     metrics: {
       exporters: oneOf(METRIC_EXPORTERS, 'metrics.exporter', metricsOptions.exporter, 'OTEL_METRICS_EXPORTER', env, 'otlp'),

@@ -1,71 +1,41 @@
 import { context, diag, metrics, propagation, trace } from '@opentelemetry/api';
-import { logs } from '@opentelemetry/api-logs';
-import { getBooleanFromEnv, getNumberFromEnv } from '@opentelemetry/core';
-import { OTLPLogExporter as OTLPLogExporterJson } from '@opentelemetry/exporter-logs-otlp-http';
-import { OTLPLogExporter as OTLPLogExporterProto } from '@opentelemetry/exporter-logs-otlp-proto';
-import { OTLPMetricExporter as OTLPMetricExporterJson } from '@opentelemetry/exporter-metrics-otlp-http';
-import { OTLPMetricExporter as OTLPMetricExporterProto } from '@opentelemetry/exporter-metrics-otlp-proto';
-import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
-import { OTLPTraceExporter as OTLPTraceExporterJson } from '@opentelemetry/exporter-trace-otlp-http';
-import { OTLPTraceExporter as OTLPTraceExporterProto } from '@opentelemetry/exporter-trace-otlp-proto';
-import { ZipkinExporter } from '@opentelemetry/exporter-zipkin';
-import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
-import { defaultResource, detectResources, envDetector, hostDetector, processDetector, resourceFromAttributes, serviceInstanceIdDetector } from '@opentelemetry/resources';
-import type { Resource } from '@opentelemetry/resources';
-import {
-  BatchLogRecordProcessor,
-  ConsoleLogRecordExporter,
-  InMemoryLogRecordExporter,
-  SimpleLogRecordProcessor,
-} from '@opentelemetry/sdk-logs';
-import type { LogRecordProcessor, ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import {
-  AggregationType,
-  ConsoleMetricExporter,
-  MetricReader,
-  PeriodicExportingMetricReader,
-} from '@opentelemetry/sdk-metrics';
-import type { IMetricReader, MetricProducer, ResourceMetrics, ViewOptions } from '@opentelemetry/sdk-metrics';
-import { NodeSDK } from '@opentelemetry/sdk-node';
-import {
-  AlwaysOffSampler,
-  AlwaysOnSampler,
-  BatchSpanProcessor,
-  ConsoleSpanExporter,
-  InMemorySpanExporter,
-  ParentBasedSampler,
-  SimpleSpanProcessor,
-  TraceIdRatioBasedSampler,
-} from '@opentelemetry/sdk-trace-base';
-import type { BufferConfig, ReadableSpan, Sampler, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type * as SdkLogs from '@opentelemetry/sdk-logs';
+import type * as SdkMetrics from '@opentelemetry/sdk-metrics';
+import type * as SdkTrace from '@opentelemetry/sdk-trace';
+import type { MetricReader, IMetricReader, ViewOptions } from '@opentelemetry/sdk-metrics';
+import type { Sampler, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace';
+import type { LogRecordProcessor } from '@opentelemetry/sdk-logs';
+import type { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { createPropagator } from './propagation';
+import { setRandomTraceIdFlag } from './tracecontext';
 import { resolveTelemetryOptions } from './telemetry-options';
 import type { ResolvedTelemetryOptions, SamplerChoice, TelemetryOptions } from './telemetry-options';
-import { kitMetricProducer } from './kit-metrics';
-import type { ReaderMetricProducer } from './aggregation';
 import { ignoredByAnyMiddleware } from './lifecycle';
 import { AddableSpanProcessor } from './span-processor';
+import { logsApi, peerPackage, sdkPackage } from './sdk';
+import type { CollectedMetrics, FinishedLogRecord, FinishedSpan, SpanExporterLike, TelemetryResource } from './sdk-types';
+import { METRIC_HTTP_SERVER_REQUEST_DURATION } from './semconv';
 
 /** The handle `initTelemetry()` returns. */
 export interface Telemetry {
   /** The resource every span, metric and log record carries. */
-  readonly resource: Resource;
+  readonly resource: TelemetryResource;
   /**
    * Settles when every exporter is ready to serve. Rejects with a clear error when the
    * Prometheus port is taken; the process keeps running either way (and a warning is printed).
    */
   readonly ready: Promise<void>;
   /** Spans ended so far, with `traces.exporter: 'memory'`. */
-  getFinishedSpans(): ReadableSpan[];
+  getFinishedSpans(): FinishedSpan[];
   /** Forgets the spans and log records kept in memory (between tests). */
   reset(): void;
   /** Collects the current metrics, with `metrics.exporter: 'memory'`. */
-  collectMetrics(): Promise<ResourceMetrics>;
+  collectMetrics(): Promise<CollectedMetrics>;
   /** Log records emitted so far, with `logs.exporter: 'memory'`. */
-  getFinishedLogs(): ReadableLogRecord[];
+  getFinishedLogs(): FinishedLogRecord[];
   /** Sends spans to one more exporter from now on (batched). Used by `OTELTracer.configureExporter()`. */
-  addSpanExporter(exporter: SpanExporter): void;
+  addSpanExporter(exporter: SpanExporterLike): void;
   /** Exports everything buffered now. */
   forceFlush(): Promise<void>;
   /**
@@ -75,18 +45,23 @@ export interface Telemetry {
   shutdown(): Promise<void>;
 }
 
-/** Answers `collect()` on demand: the SDK's own pattern for pull-based metrics in tests. */
-class OnDemandMetricReader extends MetricReader {
-  constructor(metricProducers: MetricProducer[]) {
-    super({ metricProducers });
-  }
+/** The SDK packages `initTelemetry()` builds with, from the application's sdk-node (see sdk.ts). */
+interface Sdk {
+  readonly core: typeof import('@opentelemetry/core');
+  readonly resources: typeof import('@opentelemetry/resources');
+  readonly trace: typeof SdkTrace;
+  readonly metrics: typeof SdkMetrics;
+  readonly logs: typeof SdkLogs;
+}
 
-  protected override onForceFlush(): Promise<void> {
-    return Promise.resolve();
-  }
-  protected override onShutdown(): Promise<void> {
-    return Promise.resolve();
-  }
+function loadSdk(): Sdk {
+  return {
+    core: sdkPackage('@opentelemetry/core'),
+    resources: sdkPackage('@opentelemetry/resources'),
+    trace: sdkPackage('@opentelemetry/sdk-trace'),
+    metrics: sdkPackage('@opentelemetry/sdk-metrics'),
+    logs: sdkPackage('@opentelemetry/sdk-logs'),
+  };
 }
 
 let active: Telemetry | undefined;
@@ -97,9 +72,11 @@ export function activeTelemetry(): Telemetry | undefined {
 }
 
 /**
- * Starts the OpenTelemetry Node SDK for this process: resource, sampler, exporters, the W3C
- * propagators and, optionally, instrumentation-http. Call it once, before creating servers.
- * @throws TypeError naming the option (or `OTEL_*` variable) when a setting is invalid.
+ * Starts the application's OpenTelemetry Node SDK (`@opentelemetry/sdk-node`, 2.x or 3.x) for
+ * this process: resource, sampler, exporters, the propagators and, optionally,
+ * instrumentation-http. Call it once, before creating servers.
+ * @throws TypeError naming the option (or `OTEL_*` variable) when a setting is invalid; Error
+ * when `@opentelemetry/sdk-node` is not installed.
  * @example
  * const telemetry = initTelemetry({ serviceName: 'gateway', traces: { exporter: 'otlp', endpoint: 'http://127.0.0.1:4318' } });
  * process.on('SIGTERM', () => telemetry.shutdown());
@@ -107,84 +84,78 @@ export function activeTelemetry(): Telemetry | undefined {
 export function initTelemetry(options: TelemetryOptions = {}): Telemetry {
   const resolved = resolveTelemetryOptions(options);
   if (active !== undefined) throw new Error('initTelemetry: telemetry is already started in this process; call shutdown() first');
+  const sdk = loadSdk();
+  const { NodeSDK } = sdkPackage<typeof import('@opentelemetry/sdk-node')>('@opentelemetry/sdk-node');
 
   // OTEL_SDK_DISABLED: NodeSDK then registers nothing, so the kit starts nothing of its own
-  // either (no Prometheus port, no aggregation nobody reads); the handle still works.
-  const disabled = getBooleanFromEnv('OTEL_SDK_DISABLED');
-  const resource = buildResource(resolved);
-  const spanMemory = resolved.traces.exporters.includes('memory') ? new InMemorySpanExporter() : undefined;
-  const spanProcessor = new AddableSpanProcessor(resolved.traces.exporters.flatMap((name) => spanProcessorsFor(name, resolved, spanMemory)));
+  // either (no Prometheus port); the handle still works.
+  const disabled = sdk.core.getBooleanFromEnv('OTEL_SDK_DISABLED');
+  const resource = buildResource(sdk, resolved);
+  const spanMemory = resolved.traces.exporters.includes('memory') ? new sdk.trace.InMemorySpanExporter() : undefined;
+  const spanProcessor = new AddableSpanProcessor(resolved.traces.exporters.flatMap((name) => spanProcessorsFor(sdk, name, resolved, spanMemory)));
 
-  // Request durations and LLM cost are aggregated by the kit (see aggregation.ts) and reach
-  // every reader through a producer of their own, which follows that reader's temporality.
   const readers: IMetricReader[] = [];
   const pending: Promise<void>[] = [];
-  let onDemandReader: OnDemandMetricReader | undefined;
-  const readerProducers: ReaderMetricProducer[] = [];
+  let onDemandReader: MetricReader | undefined;
   for (const name of resolved.metrics.exporters) {
-    const producer = kitMetricProducer.forReader();
-    let reader: MetricReader | undefined;
-    if (name === 'memory') reader = onDemandReader = new OnDemandMetricReader([producer]);
+    if (name === 'memory') readers.push((onDemandReader = onDemandMetricReader(sdk)));
     else if (name === 'prometheus') {
-      const exporter = new PrometheusExporter({ host: resolved.metrics.host, port: resolved.metrics.port, preventServerStart: true, metricProducers: [producer] });
-      reader = exporter;
+      const { PrometheusExporter } = sdkPackage<typeof import('@opentelemetry/exporter-prometheus')>('@opentelemetry/exporter-prometheus');
+      const exporter = new PrometheusExporter({ host: resolved.metrics.host, port: resolved.metrics.port, preventServerStart: true });
+      readers.push(exporter);
       if (!disabled) pending.push(startPrometheus(exporter, resolved.metrics.host, resolved.metrics.port));
     } else if (name === 'otlp' || name === 'console') {
       const exporter =
         name === 'console'
-          ? new ConsoleMetricExporter()
-          : resolved.metrics.protocol === 'http/json'
-            ? new OTLPMetricExporterJson(otlpConfig(resolved.metrics.url, resolved.metrics.headers))
-            : new OTLPMetricExporterProto(otlpConfig(resolved.metrics.url, resolved.metrics.headers));
+          ? new sdk.metrics.ConsoleMetricExporter()
+          : new (otlpExporterClass<typeof import('@opentelemetry/exporter-metrics-otlp-proto')>('metrics', resolved.metrics.protocol).OTLPMetricExporter)(
+              otlpConfig(resolved.metrics.url, resolved.metrics.headers),
+            );
       const { intervalMillis, timeoutMillis } = resolved.metrics;
-      reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: intervalMillis, exportTimeoutMillis: timeoutMillis, metricProducers: [producer] });
+      readers.push(new sdk.metrics.PeriodicExportingMetricReader({ exporter, exportIntervalMillis: intervalMillis, exportTimeoutMillis: timeoutMillis }));
     }
-    if (reader === undefined) continue;
-    producer.reader = reader;
-    readers.push(reader);
-    readerProducers.push(producer);
   }
 
-  const logMemory = resolved.logs.exporters.includes('memory') ? new InMemoryLogRecordExporter() : undefined;
+  const logMemory = resolved.logs.exporters.includes('memory') ? new sdk.logs.InMemoryLogRecordExporter() : undefined;
   const logProcessors: LogRecordProcessor[] = resolved.logs.exporters.flatMap((name): LogRecordProcessor[] => {
-    if (name === 'memory') return [new SimpleLogRecordProcessor({ exporter: logMemory! })];
-    if (name === 'console') return [new SimpleLogRecordProcessor({ exporter: new ConsoleLogRecordExporter() })];
+    if (name === 'memory') return [new sdk.logs.SimpleLogRecordProcessor({ exporter: logMemory! })];
+    if (name === 'console') return [new sdk.logs.SimpleLogRecordProcessor({ exporter: new sdk.logs.ConsoleLogRecordExporter() })];
     if (name === 'otlp') {
-      const config = otlpConfig(resolved.logs.url, resolved.logs.headers);
-      const exporter = resolved.logs.protocol === 'http/json' ? new OTLPLogExporterJson(config) : new OTLPLogExporterProto(config);
-      return [new BatchLogRecordProcessor({ exporter, ...batchConfigFromEnv('OTEL_BLRP') })];
+      const { OTLPLogExporter } = otlpExporterClass<typeof import('@opentelemetry/exporter-logs-otlp-proto')>('logs', resolved.logs.protocol);
+      const exporter = new OTLPLogExporter(otlpConfig(resolved.logs.url, resolved.logs.headers));
+      return [new sdk.logs.BatchLogRecordProcessor({ exporter, ...batchConfigFromEnv(sdk, 'OTEL_BLRP') })];
     }
     return [];
   });
 
   const views: ViewOptions[] = [];
+  const instrumentations: import('@opentelemetry/instrumentation').Instrumentation[] = [];
   if (resolved.instrumentHttp) {
+    const { HttpInstrumentation } = peerPackage<typeof import('@opentelemetry/instrumentation-http')>('@opentelemetry/instrumentation-http', 'initTelemetry({ instrumentHttp: true })');
+    // The middleware's path rules apply to instrumentation-http's span, which opens first.
+    instrumentations.push(new HttpInstrumentation({ ignoreIncomingRequestHook: ignoredByAnyMiddleware }));
     // The middleware records http.server.request.duration with http.route and tenant.id;
     // instrumentation-http's copy of the same metric would double-count every request.
     views.push({
       meterName: '@opentelemetry/instrumentation-http',
-      instrumentName: 'http.server.request.duration',
-      aggregation: { type: AggregationType.DROP },
+      instrumentName: METRIC_HTTP_SERVER_REQUEST_DURATION,
+      aggregation: { type: sdk.metrics.AggregationType.DROP },
     });
   }
 
-  // The middleware's path rules apply to instrumentation-http's span, which opens first.
-  const instrumentations = resolved.instrumentHttp ? [new HttpInstrumentation({ ignoreIncomingRequestHook: ignoredByAnyMiddleware })] : [];
-  const sdk = new NodeSDK({
-    resource,
+  setRandomTraceIdFlag(resolved.traces.randomTraceIdFlag);
+  const node = new NodeSDK({
+    resource: resource as never,
     autoDetectResources: false,
-    sampler: buildSampler(resolved.traces.sampler),
-    spanProcessors: [spanProcessor],
+    sampler: buildSampler(sdk, resolved.traces.sampler),
+    spanProcessors: [spanProcessor as never],
     metricReaders: readers,
     views,
     logRecordProcessors: logProcessors,
     textMapPropagator: createPropagator(resolved.propagators),
     instrumentations,
   });
-  sdk.start();
-  kitMetricProducer.resource = resource;
-  if (readers.length > 0 && !disabled) kitMetricProducer.enable(readerProducers);
-  else kitMetricProducer.disable();
+  node.start();
 
   // Host and process attributes resolve asynchronously; span export waits for them, so a test
   // that awaits `ready` reads its spans as soon as they end.
@@ -198,7 +169,7 @@ export function initTelemetry(options: TelemetryOptions = {}): Telemetry {
     ready,
     getFinishedSpans() {
       if (spanMemory === undefined) throw new Error('getFinishedSpans: start telemetry with traces.exporter "memory"');
-      return spanMemory.getFinishedSpans();
+      return spanMemory.getFinishedSpans() as unknown as FinishedSpan[];
     },
     reset() {
       spanMemory?.reset();
@@ -208,21 +179,21 @@ export function initTelemetry(options: TelemetryOptions = {}): Telemetry {
       if (onDemandReader === undefined) throw new Error('collectMetrics: start telemetry with metrics.exporter "memory"');
       const { resourceMetrics, errors } = await onDemandReader.collect();
       if (errors.length > 0) diag.warn('collectMetrics: some metrics could not be collected', errors);
-      return resourceMetrics;
+      return resourceMetrics as unknown as CollectedMetrics;
     },
     getFinishedLogs() {
       if (logMemory === undefined) throw new Error('getFinishedLogs: start telemetry with logs.exporter "memory"');
-      return logMemory.getFinishedLogRecords();
+      return logMemory.getFinishedLogRecords() as unknown as FinishedLogRecord[];
     },
     addSpanExporter(exporter) {
-      spanProcessor.add(new BatchSpanProcessor(exporter, batchConfigFromEnv()));
+      spanProcessor.add(new sdk.trace.BatchSpanProcessor({ exporter: exporter as unknown as SpanExporter, ...batchConfigFromEnv(sdk) }));
     },
     async forceFlush() {
       await Promise.all([spanProcessor.forceFlush(), ...readers.map((r) => r.forceFlush())]);
-      await (logs.getLoggerProvider() as { forceFlush?: () => Promise<void> }).forceFlush?.();
+      await (logsApi().logs.getLoggerProvider() as { forceFlush?: () => Promise<void> }).forceFlush?.();
     },
     shutdown() {
-      shutdownPromise ??= sdk
+      shutdownPromise ??= node
         .shutdown()
         .catch((err: unknown) => diag.error('telemetry shutdown failed', err))
         .finally(() => {
@@ -234,11 +205,9 @@ export function initTelemetry(options: TelemetryOptions = {}): Telemetry {
           metrics.disable();
           propagation.disable();
           context.disable();
-          logs.disable();
-          if (active === telemetry) {
-            active = undefined;
-            kitMetricProducer.disable();
-          }
+          logsApi().logs.disable();
+          setRandomTraceIdFlag(false);
+          if (active === telemetry) active = undefined;
         });
       return shutdownPromise;
     },
@@ -247,17 +216,45 @@ export function initTelemetry(options: TelemetryOptions = {}): Telemetry {
   return telemetry;
 }
 
+/** A reader that answers `collect()` on demand: the SDK's own pattern for pull-based metrics in tests. */
+function onDemandMetricReader(sdk: Sdk): MetricReader {
+  class OnDemandMetricReader extends sdk.metrics.MetricReader {
+    protected override onForceFlush(): Promise<void> {
+      return Promise.resolve();
+    }
+    protected override onShutdown(): Promise<void> {
+      return Promise.resolve();
+    }
+  }
+  return new OnDemandMetricReader();
+}
+
+/** The OTLP exporter package of a signal in the chosen encoding, from the app's SDK. */
+function otlpExporterClass<T>(signal: 'traces' | 'metrics' | 'logs', protocol: ResolvedTelemetryOptions['traces']['protocol']): T {
+  const name = signal === 'traces' ? 'trace' : signal;
+  return sdkPackage<T>(`@opentelemetry/exporter-${name}-otlp-${protocol === 'http/json' ? 'http' : 'proto'}`);
+}
+
 function otlpConfig(url: string, headers: Record<string, string> | undefined): { url: string; headers?: Record<string, string> } {
   return headers === undefined ? { url } : { url, headers };
 }
 
+/** The batch processors' queue and timing settings. */
+interface BatchConfig {
+  maxQueueSize?: number;
+  maxExportBatchSize?: number;
+  scheduledDelayMillis?: number;
+  exportTimeoutMillis?: number;
+}
+
 /**
- * The OTEL_BSP_* settings (spans) or OTEL_BLRP_* (log records). The SDK 2.x batch processors no
- * longer read them themselves (NodeSDK does, for the processors it builds; the kit builds its
- * own), so they are read here. Unset or unreadable ones (the SDK warns) keep the SDK's defaults.
+ * The OTEL_BSP_* settings (spans) or OTEL_BLRP_* (log records). The SDK's batch processors do not
+ * read them themselves (NodeSDK does, for the processors it builds; the kit builds its own), so
+ * they are read here. Unset or unreadable ones (the SDK warns) keep the SDK's defaults.
  */
-export function batchConfigFromEnv(prefix: 'OTEL_BSP' | 'OTEL_BLRP' = 'OTEL_BSP'): BufferConfig {
-  const config: BufferConfig = {};
+function batchConfigFromEnv(sdk: Sdk, prefix: 'OTEL_BSP' | 'OTEL_BLRP' = 'OTEL_BSP'): BatchConfig {
+  const config: BatchConfig = {};
+  const { getNumberFromEnv } = sdk.core;
   const maxQueueSize = getNumberFromEnv(`${prefix}_MAX_QUEUE_SIZE`);
   const maxExportBatchSize = getNumberFromEnv(`${prefix}_MAX_EXPORT_BATCH_SIZE`);
   const scheduledDelayMillis = getNumberFromEnv(`${prefix}_SCHEDULE_DELAY`);
@@ -269,52 +266,54 @@ export function batchConfigFromEnv(prefix: 'OTEL_BSP' | 'OTEL_BLRP' = 'OTEL_BSP'
   return config;
 }
 
-function spanProcessorsFor(name: string, resolved: ResolvedTelemetryOptions, memory: InMemorySpanExporter | undefined): SpanProcessor[] {
+function spanProcessorsFor(sdk: Sdk, name: string, resolved: ResolvedTelemetryOptions, memory: SdkTrace.InMemorySpanExporter | undefined): SpanProcessor[] {
   const { url, zipkinUrl, protocol, headers } = resolved.traces;
   switch (name) {
     case 'memory':
       // Simple, not batched: a test reads a span as soon as it ends.
-      return [new SimpleSpanProcessor(memory!)];
+      return [new sdk.trace.SimpleSpanProcessor({ exporter: memory! })];
     case 'console':
-      return [new SimpleSpanProcessor(new ConsoleSpanExporter())];
-    case 'zipkin':
-      return [new BatchSpanProcessor(new ZipkinExporter({ url: zipkinUrl }), batchConfigFromEnv())];
+      return [new sdk.trace.SimpleSpanProcessor({ exporter: new sdk.trace.ConsoleSpanExporter() })];
+    case 'zipkin': {
+      const { ZipkinExporter } = sdkPackage<typeof import('@opentelemetry/exporter-zipkin')>('@opentelemetry/exporter-zipkin');
+      return [new sdk.trace.BatchSpanProcessor({ exporter: new ZipkinExporter({ url: zipkinUrl }), ...batchConfigFromEnv(sdk) })];
+    }
     case 'otlp':
     case 'jaeger': {
-      const config = otlpConfig(url, headers);
+      const { OTLPTraceExporter } = otlpExporterClass<typeof import('@opentelemetry/exporter-trace-otlp-proto')>('traces', protocol);
       // Batched: export runs off the request path, and the queue is bounded (2048 spans by
       // default, OTEL_BSP_MAX_QUEUE_SIZE), so a dead collector costs dropped spans, not memory.
-      return [new BatchSpanProcessor(protocol === 'http/json' ? new OTLPTraceExporterJson(config) : new OTLPTraceExporterProto(config), batchConfigFromEnv())];
+      return [new sdk.trace.BatchSpanProcessor({ exporter: new OTLPTraceExporter(otlpConfig(url, headers)), ...batchConfigFromEnv(sdk) })];
     }
     default:
       return [];
   }
 }
 
-function buildSampler(choice: SamplerChoice): Sampler {
+function buildSampler(sdk: Sdk, choice: SamplerChoice): Sampler {
+  const { AlwaysOffSampler, AlwaysOnSampler, ParentBasedSampler } = sdk.trace;
   switch (choice.kind) {
     case 'always_on':
       return new AlwaysOnSampler();
     case 'always_off':
       return new AlwaysOffSampler();
     case 'traceidratio':
-      return ratioSampler(choice.ratio);
+      return ratioSampler(sdk, choice.ratio);
     case 'parentbased_always_on':
       return new ParentBasedSampler({ root: new AlwaysOnSampler() });
     case 'parentbased_always_off':
       return new ParentBasedSampler({ root: new AlwaysOffSampler() });
     case 'parentbased_traceidratio':
-      return new ParentBasedSampler({ root: ratioSampler(choice.ratio) });
+      return new ParentBasedSampler({ root: ratioSampler(sdk, choice.ratio) });
   }
 }
 
-// The ends of the range are the constant samplers, which decide the same: the SDK's ratio
-// sampler would still match every new trace id against a regexp and fold it into 32 bits
-// (~2k instructions per request under callgrind, 1% of a sampled Koa request).
-function ratioSampler(ratio: number): Sampler {
-  if (ratio >= 1) return new AlwaysOnSampler();
-  if (ratio <= 0) return new AlwaysOffSampler();
-  return new TraceIdRatioBasedSampler(ratio);
+// The ends of the range are the constant samplers, which decide the same and skip the ratio
+// sampler's per-trace-id work (bench/hot-path.md).
+function ratioSampler(sdk: Sdk, ratio: number): Sampler {
+  if (ratio >= 1) return new sdk.trace.AlwaysOnSampler();
+  if (ratio <= 0) return new sdk.trace.AlwaysOffSampler();
+  return new sdk.trace.TraceIdRatioBasedSampler(ratio);
 }
 
 /**
@@ -322,7 +321,8 @@ function ratioSampler(ratio: number): Sampler {
  * and OTEL_SERVICE_NAME) < explicit options. `service.instance.id` (a UUID per process, as semconv
  * recommends) keeps two replicas' cumulative series apart once a collector merges them.
  */
-function buildResource(resolved: ResolvedTelemetryOptions): Resource {
+function buildResource(sdk: Sdk, resolved: ResolvedTelemetryOptions): TelemetryResource & ReturnType<typeof sdk.resources.defaultResource> {
+  const { defaultResource, detectResources, envDetector, hostDetector, processDetector, resourceFromAttributes, serviceInstanceIdDetector } = sdk.resources;
   const explicit = { ...resolved.resourceAttributes };
   if (resolved.serviceName !== undefined) explicit[ATTR_SERVICE_NAME] = resolved.serviceName;
   return defaultResource()

@@ -3,7 +3,7 @@ import { propagation } from './bound';
 import type { Context } from '@opentelemetry/api';
 import type { IncomingMessage } from 'node:http';
 import type { ResolvedOptions } from './options';
-import { ATTR_TENANT_ID, OTHER_TENANT } from './semconv';
+import { ATTR_TENANT_ID } from './semconv';
 
 const log = diag.createComponentLogger({ namespace: '@motadata/otel/tenant' });
 
@@ -64,22 +64,5 @@ export function isValidTenant(validateTenant: ResolvedOptions['validateTenant'],
   } catch (err) {
     log.warn('tenant.validate threw; the tenant id is rejected', err);
     return false;
-  }
-}
-
-/**
- * Caps the distinct tenant values that reach metric attributes, so one noisy client cannot blow
- * up every time series. The first `max` tenants seen keep their own series; later ones share
- * `__other__`. Spans are not capped: a trace is looked up, not aggregated.
- */
-export class TenantCardinalityCap {
-  private readonly seen = new Set<string>();
-  constructor(private readonly max: number) {}
-
-  metricValue(tenantId: string): string {
-    if (this.seen.has(tenantId)) return tenantId;
-    if (this.seen.size >= this.max) return OTHER_TENANT;
-    this.seen.add(tenantId);
-    return tenantId;
   }
 }

@@ -77,7 +77,7 @@ describe('tracedFetch()', () => {
       telemetry.reset();
       const body = await (await tracedFetch(`${echo.url}/x`, { headers })).json();
       const [client] = clientSpans(telemetry.getFinishedSpans());
-      assert.equal(body.headers.traceparent, `00-${client.spanContext().traceId}-${client.spanContext().spanId}-03`);
+      assert.equal(body.headers.traceparent, `00-${client.spanContext().traceId}-${client.spanContext().spanId}-01`);
       assert.equal(body.headers['x-own'], 'a');
     }
   });
@@ -217,8 +217,8 @@ describe('injectTraceHeaders()', () => {
       span.end();
       const { traceId, spanId } = span.spanContext();
       assert.equal(plain['content-type'], 'application/json');
-      assert.equal(plain.traceparent, `00-${traceId}-${spanId}-03`);
-      assert.equal(headers.get('traceparent'), `00-${traceId}-${spanId}-03`);
+      assert.equal(plain.traceparent, `00-${traceId}-${spanId}-01`);
+      assert.equal(headers.get('traceparent'), `00-${traceId}-${spanId}-01`);
     });
   });
 

@@ -157,7 +157,7 @@ describe('initTelemetry()', () => {
       }
     });
 
-    it('exports the kit\'s metrics as deltas when OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE=delta, like the SDK\'s', async () => {
+    it('exports the kit\'s metrics as deltas when OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE=delta', async () => {
       const { startOtlpReceiver } = require('./support/otlp-receiver');
       const { OTELMetrics, gateway } = require('@motadata/otel');
       const receiver = await startOtlpReceiver();
@@ -197,9 +197,6 @@ describe('initTelemetry()', () => {
             assert.equal(third['delta.test.events'].sum.dataPoints[0].asDouble, 1);
             assert.equal(third['gateway.cost'], undefined);
             assert.equal(third['http.server.request.duration'], undefined);
-            // Reported series are dropped, so the cardinality limit counts one interval's sets.
-            const kitMetrics = require('../dist/src/kit-metrics.js');
-            assert.deepEqual([kitMetrics.requestDuration.all.length, kitMetrics.gatewayCost.all.length], [0, 0]);
           } finally {
             await app.close();
             await telemetry.shutdown();

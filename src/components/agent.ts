@@ -1,5 +1,6 @@
 import type { Attributes } from '@opentelemetry/api';
-import { METRIC_NAMES, SPAN_NAMES } from './names';
+import { METRIC_NAMES } from '../metric-catalogue';
+import { SPAN_NAMES } from './names';
 import { errorTypeOf, numberField, runComponent } from './run';
 import type { ComponentFn } from './run';
 

@@ -9,7 +9,8 @@ import {
   ATTR_GEN_AI_USAGE_INPUT_TOKENS,
   ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
 } from '../semconv';
-import { METRIC_NAMES, SPAN_NAMES } from './names';
+import { METRIC_NAMES } from '../metric-catalogue';
+import { SPAN_NAMES } from './names';
 import { numberField, requestInfo, runComponent } from './run';
 import type { ComponentEnd, ComponentFn } from './run';
 

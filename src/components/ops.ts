@@ -1,5 +1,6 @@
 import { ATTR_GEN_AI_REQUEST_MODEL, ATTR_GEN_AI_TOKEN_TYPE, GEN_AI_TOKEN_TYPE_VALUE_INPUT, GEN_AI_TOKEN_TYPE_VALUE_OUTPUT } from '../semconv';
-import { METRIC_NAMES, SPAN_NAMES } from './names';
+import { METRIC_NAMES } from '../metric-catalogue';
+import { SPAN_NAMES } from './names';
 import { errorTypeOf, numberField, runComponent } from './run';
 import type { ComponentFn } from './run';
 

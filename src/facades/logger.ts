@@ -1,10 +1,9 @@
 import { context, diag, propagation, trace } from '@opentelemetry/api';
 import type { AttributeValue, Attributes } from '@opentelemetry/api';
-import { SeverityNumber, logs } from '@opentelemetry/api-logs';
-import type { Logger as OtelLogger, LoggerProvider } from '@opentelemetry/api-logs';
 import pino from 'pino';
-import type { DestinationStream, Logger as PinoLogger } from 'pino';
+import type { Logger as PinoLogger } from 'pino';
 import { currentRequest } from '../lifecycle';
+import { logsApi } from '../sdk';
 import { ATTR_TENANT_ID } from '../semconv';
 import { KIT_NAME, KIT_VERSION } from '../version';
 
@@ -30,8 +29,8 @@ export interface OTELLoggerOptions {
    * @default 'info'
    */
   level?: LogLevel;
-  /** Where JSON lines go. @default standard output */
-  destination?: DestinationStream;
+  /** Where JSON lines go: anything with `write(line)`, such as a stream. @default standard output */
+  destination?: { write(line: string): unknown };
   /** Also emit each record through the OTel Logs API (OTLP log export). @default true */
   emitOtel?: boolean;
 }
@@ -62,12 +61,13 @@ export function traceFields(): TraceFields {
   return fields;
 }
 
-const SEVERITY: Record<LogLevel, SeverityNumber> = {
-  debug: SeverityNumber.DEBUG,
-  info: SeverityNumber.INFO,
-  warn: SeverityNumber.WARN,
-  error: SeverityNumber.ERROR,
-};
+// The Logs API's SeverityNumber values (the same in @opentelemetry/api 1.10 and api-logs).
+const SEVERITY: Record<LogLevel, number> = { debug: 5, info: 9, warn: 13, error: 17 };
+
+/** The part of an OpenTelemetry logger (Logs API) the logger uses. */
+interface OtelLogger {
+  emit(record: { severityNumber: number; severityText: string; body: string; attributes: Attributes; context: ReturnType<typeof context.active> }): void;
+}
 
 /**
  * Structured JSON logs correlated with traces, on pino: each line has time, level, component,
@@ -82,7 +82,7 @@ const SEVERITY: Record<LogLevel, SeverityNumber> = {
 export class OTELLogger {
   private readonly pino: PinoLogger;
   private readonly emitOtel: boolean;
-  private loggerProvider: LoggerProvider | undefined;
+  private loggerProvider: unknown;
   private otelLogger: OtelLogger | undefined;
 
   constructor(
@@ -102,7 +102,7 @@ export class OTELLogger {
         formatters: { level: (label) => ({ level: label }) },
         mixin: traceFields,
       },
-      options.destination ?? pino.destination({ dest: 1, sync: false }),
+      (options.destination as pino.DestinationStream | undefined) ?? pino.destination({ dest: 1, sync: false }),
     );
   }
 
@@ -134,10 +134,10 @@ export class OTELLogger {
   }
 
   private emit(level: LogLevel, message: string, fields: Record<string, unknown>): void {
-    const provider = logs.getLoggerProvider();
+    const provider = logsApi().logs.getLoggerProvider();
     if (provider !== this.loggerProvider) {
       this.loggerProvider = provider;
-      this.otelLogger = provider.getLogger(KIT_NAME, KIT_VERSION);
+      this.otelLogger = provider.getLogger(KIT_NAME, KIT_VERSION) as OtelLogger;
     }
     const attributes: Attributes = { component: this.component };
     for (const [key, value] of Object.entries(fields)) {

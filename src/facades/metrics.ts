@@ -1,9 +1,8 @@
 import { metrics } from '@opentelemetry/api';
 import type { Attributes, Counter, Gauge, Histogram, Meter, MeterProvider } from '@opentelemetry/api';
-import { AggregatedHistogram, AggregatedSum } from '../aggregation';
-import { METRIC_CATALOGUE } from '../components/names';
-import { kitMetricProducer } from '../kit-metrics';
-import type { InstrumentKind } from '../components/names';
+import { instrumentOptions } from '../instruments';
+import { METRIC_CATALOGUE } from '../metric-catalogue';
+import type { InstrumentKind } from '../metric-catalogue';
 import { HTTP_DURATION_BUCKETS } from '../semconv';
 import { KIT_NAME, KIT_VERSION } from '../version';
 
@@ -56,35 +55,19 @@ export class OTELMetrics {
     if (typeof amount !== 'number' || !Number.isFinite(amount) || amount < 0) {
       throw new TypeError(`incrementCounter: amount for "${name}" must be a non-negative finite number, got ${String(amount)}`);
     }
-    const checked = checkAttributes(attributes);
-    const aggregated = this.aggregated(name);
-    if (aggregated instanceof AggregatedSum) aggregated.seriesFor(checked ?? {}).add(amount);
-    else (this.instrument(name, 'counter') as Counter).add(amount, checked);
+    (this.instrument(name, 'counter') as Counter).add(amount, checkAttributes(attributes));
   }
 
   /** Records a value in a histogram (durations in seconds). */
   recordHistogram(name: string, value: number, attributes?: Attributes): void {
     checkValue('recordHistogram', name, value);
-    const checked = checkAttributes(attributes);
-    const aggregated = this.aggregated(name);
-    if (aggregated instanceof AggregatedHistogram) {
-      if (value >= 0) aggregated.seriesFor(checked ?? {}).record(value); // the API drops negative histogram values too
-    } else (this.instrument(name, 'histogram') as Histogram).record(value, checked);
+    (this.instrument(name, 'histogram') as Histogram).record(value, checkAttributes(attributes));
   }
 
   /** Sets a synchronous gauge: each attribute set keeps its own last value. */
   setGauge(name: string, value: number, attributes?: Attributes): void {
     checkValue('setGauge', name, value);
     (this.instrument(name, 'gauge') as Gauge).record(value, checkAttributes(attributes));
-  }
-
-  /**
-   * The kit's own aggregation of a metric the middleware records too (`gateway.cost`, ...), when
-   * initTelemetry() set it up: recording through the SDK as well would export the name twice.
-   */
-  private aggregated(name: string): AggregatedSum | AggregatedHistogram | undefined {
-    if (this.meterName !== KIT_NAME) return undefined;
-    return kitMetricProducer.metric(name) as AggregatedSum | AggregatedHistogram | undefined;
   }
 
   private instrument(name: string, kind: InstrumentKind): Instrument {
@@ -106,11 +89,8 @@ export class OTELMetrics {
     const known = METRIC_CATALOGUE[name];
     if (known !== undefined && known.kind !== kind) throw new TypeError(`"${name}" is a ${known.kind} in the kit's catalogue; it cannot be used as a ${kind}`);
     const unit = known?.unit ?? inferredUnit(name);
-    const options: { unit?: string; description?: string; advice?: { explicitBucketBoundaries: number[] } } = {};
-    if (unit !== undefined) options.unit = unit;
-    if (known !== undefined) options.description = known.description;
     const buckets = known?.buckets ?? (unit === 's' ? HTTP_DURATION_BUCKETS : undefined);
-    if (kind === 'histogram' && buckets !== undefined) options.advice = { explicitBucketBoundaries: [...buckets] };
+    const options = unit === undefined ? {} : instrumentOptions({ unit, description: known?.description ?? '', buckets: kind === 'histogram' ? buckets : undefined });
     const meter = this.meter!;
     const instrument = kind === 'counter' ? meter.createCounter(name, options) : kind === 'histogram' ? meter.createHistogram(name, options) : meter.createGauge(name, options);
     this.instruments.set(name, { kind, instrument });

@@ -1,10 +1,8 @@
 import { ROOT_CONTEXT, SpanKind, context, propagation, trace } from '@opentelemetry/api';
 import type { Attributes, Context, Link, Span, SpanOptions, Tracer } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { ZipkinExporter } from '@opentelemetry/exporter-zipkin';
-import { ConsoleSpanExporter } from '@opentelemetry/sdk-trace-base';
-import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { injectTraceHeaders } from '../fetch';
+import { sdkPackage } from '../sdk';
+import type { SpanExporterLike } from '../sdk-types';
 import { activeTelemetry } from '../telemetry';
 import { KIT_NAME, KIT_VERSION } from '../version';
 import { runInSpan } from './run';
@@ -167,12 +165,15 @@ function isContext(value: unknown): value is Context {
   return typeof (value as Context).getValue === 'function' && typeof (value as Context).setValue === 'function';
 }
 
-function createExporter(config: ExporterConfig): SpanExporter {
+function createExporter(config: ExporterConfig): SpanExporterLike {
   const types = ['otlp', 'jaeger', 'zipkin', 'console'];
   if (config === null || typeof config !== 'object' || !types.includes(config.type)) {
     throw new TypeError(`configureExporter: "type" must be one of ${types.join(', ')}, got ${JSON.stringify(config?.type)}`);
   }
-  if (config.type === 'console') return new ConsoleSpanExporter();
+  if (config.type === 'console') {
+    const { ConsoleSpanExporter } = sdkPackage<typeof import('@opentelemetry/sdk-trace')>('@opentelemetry/sdk-trace');
+    return new ConsoleSpanExporter() as unknown as SpanExporterLike;
+  }
   const endpoint = config.endpoint;
   let url: URL | undefined;
   try {
@@ -183,6 +184,11 @@ function createExporter(config: ExporterConfig): SpanExporter {
   if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
     throw new TypeError(`configureExporter: "endpoint" must be an http(s) URL for ${config.type}, got ${JSON.stringify(endpoint)}`);
   }
-  if (config.type === 'zipkin') return new ZipkinExporter(config.headers ? { url: url.href, headers: config.headers } : { url: url.href });
-  return new OTLPTraceExporter(config.headers ? { url: url.href, headers: config.headers } : { url: url.href });
+  const exporterConfig = config.headers ? { url: url.href, headers: config.headers } : { url: url.href };
+  if (config.type === 'zipkin') {
+    const { ZipkinExporter } = sdkPackage<typeof import('@opentelemetry/exporter-zipkin')>('@opentelemetry/exporter-zipkin');
+    return new ZipkinExporter(exporterConfig) as unknown as SpanExporterLike;
+  }
+  const { OTLPTraceExporter } = sdkPackage<typeof import('@opentelemetry/exporter-trace-otlp-proto')>('@opentelemetry/exporter-trace-otlp-proto');
+  return new OTLPTraceExporter(exporterConfig) as unknown as SpanExporterLike;
 }

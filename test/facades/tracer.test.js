@@ -107,7 +107,7 @@ describe('OTELTracer', () => {
         payload = JSON.stringify({ job: 1, otel: tracer.getContext() });
       });
       const carrier = JSON.parse(payload).otel;
-      assert.match(carrier.traceparent, /^00-[0-9a-f]{32}-[0-9a-f]{16}-03$/);
+      assert.match(carrier.traceparent, /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
       await tracer.withContext(carrier, () => tracer.startTrace('process', async () => undefined));
       assert.equal(spanNamed('process').spanContext().traceId, spanNamed('enqueue').spanContext().traceId);
       assert.equal(parentSpanId(spanNamed('process')), spanNamed('enqueue').spanContext().spanId);

@@ -93,9 +93,9 @@ describe('propagators (OTEL_PROPAGATORS)', () => {
       assert.equal(timing.flags, 0x01);
     });
 
-    it('marks a trace it starts as random (its ids come from the SDK\'s random generator)', async () => {
+    it('sends a trace it starts with the sampled bit only', async () => {
       const res = await request(env.app.url).get('/v1/items/1').expect(200);
-      assert.equal(traceFromServerTiming(res).flags, 0x03);
+      assert.equal(traceFromServerTiming(res).flags, 0x01);
     });
   });
 

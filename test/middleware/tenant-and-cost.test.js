@@ -156,11 +156,15 @@ describe('otelMiddleware(): tenant, cost and options', () => {
         });
 
         const bad = [
-          ['usd', '-1', 'number', /"usd" must be a non-negative finite number, got -1/],
-          ['usd', 'NaN', 'number', /"usd" must be a non-negative finite number, got NaN/],
-          ['usd', 'cheap', 'string', /"usd" must be a non-negative finite number, got "cheap"/],
-          ['inputTokens', '1.5', 'number', /"inputTokens" must be a non-negative integer, got 1.5/],
-          ['outputTokens', '-3', 'number', /"outputTokens" must be a non-negative integer/],
+          ['usd', '-1', 'number', /"usd" must be a number in \[0, 1000000\], got -1/],
+          ['usd', 'NaN', 'number', /"usd" must be a number in \[0, 1000000\], got NaN/],
+          ['usd', 'cheap', 'string', /"usd" must be a number in \[0, 1000000\], got "cheap"/],
+          // Two of these made the cost span attribute and the gateway.cost series +Inf for good.
+          ['usd', '1e308', 'number', /"usd" must be a number in \[0, 1000000\], got 1e\+308/],
+          ['inputTokens', '1.5', 'number', /"inputTokens" must be a non-negative safe integer, got 1.5/],
+          // Exported as an int64 it is no count at all.
+          ['inputTokens', '1e308', 'number', /"inputTokens" must be a non-negative safe integer, got 1e\+308/],
+          ['outputTokens', '-3', 'number', /"outputTokens" must be a non-negative safe integer/],
         ];
         for (const [field, value, kind, message] of bad) {
           it(`throws a TypeError for ${field}=${value} (${kind}) and records nothing`, async () => {
