@@ -8,8 +8,8 @@ import type { Context, SpanContext, TextMapGetter, TextMapPropagator, TextMapSet
  * The SDK's 3.x line has no `@opentelemetry/propagator-jaeger`, and the kit's propagation code
  * may import only the API, so `OTEL_PROPAGATORS=jaeger` needs this one. It behaves like the 2.x
  * `JaegerPropagator` (same options, same headers, same leniency), so switching lines changes
- * nothing on the wire, but for one thing: it sends only the sampled flag (see inject). Like that one, `fields()` names only the trace header: baggage headers
- * have no fixed names.
+ * nothing on the wire but one thing: it sends only the sampled flag (see inject). Like that one,
+ * `fields()` names only the trace header: baggage headers have no fixed names.
  */
 
 export const UBER_TRACE_ID_HEADER = 'uber-trace-id';
