@@ -53,7 +53,7 @@ function usage(message) {
 // the cell uses a copy of the config without its spec.
 function mochaArgs(opts) {
   const args = [...opts.mocha];
-  const isSpec = (a) => !a.startsWith('-') && (/[*?{]/.test(a) || fs.existsSync(path.join(root, a)));
+  const isSpec = (a) => !a.startsWith('-') && (/[*?{]/.test(a) || fs.existsSync(path.resolve(root, a)));
   if (args.some(isSpec)) {
     const config = JSON.parse(fs.readFileSync(path.join(root, '.mocharc.json'), 'utf8'));
     delete config.spec;
