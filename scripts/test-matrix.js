@@ -10,7 +10,6 @@
 //   -- MOCHA-ARGS       passed to mocha; spec files among them replace .mocharc.json's spec
 const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
 const { ensureNode } = require('./node-binary');
 const { ensureLine, resolvePackage } = require('./line-workspace');
@@ -50,14 +49,15 @@ function usage(message) {
 }
 
 // Mocha combines positional spec files with .mocharc.json's spec; to run only the named ones,
-// the cell uses a copy of the config without its spec.
+// the cell uses a copy of the config without its spec (in .lines/, which git ignores).
 function mochaArgs(opts) {
   const args = [...opts.mocha];
   const isSpec = (a) => !a.startsWith('-') && (/[*?{]/.test(a) || fs.existsSync(path.resolve(root, a)));
   if (args.some(isSpec)) {
     const config = JSON.parse(fs.readFileSync(path.join(root, '.mocharc.json'), 'utf8'));
     delete config.spec;
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'test-matrix-')), 'mocharc.json');
+    const file = path.join(root, '.lines', 'mocharc-without-spec.json');
+    fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, JSON.stringify(config));
     args.unshift('--config', file);
   }
