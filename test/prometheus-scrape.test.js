@@ -53,7 +53,7 @@ describe('Prometheus scraping two gateway processes', function () {
     try {
       execFileSync('prometheus', ['--version'], { stdio: 'ignore' });
     } catch {
-      throw new Error('prometheus is not installed: run `bash scripts/install-prometheus.sh` (npm test does it in pretest)');
+      throw new Error('prometheus is not installed: run `bash scripts/install-prometheus.sh` (as root); on a machine that cannot have it, `npm test -- --without prometheus` leaves this file out');
     }
     const metricsPorts = [await freePort(), await freePort()];
     const gateways = metricsPorts.map((port, i) => start(process.execPath, [path.join(__dirname, 'fixtures', 'cost-service.js')], { METRICS_PORT: String(port), SERVICE_NAME: `gateway-${i}` }));
