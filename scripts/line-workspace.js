@@ -13,7 +13,9 @@ const path = require('node:path');
 
 const root = path.join(__dirname, '..');
 const LINES = ['otel2', 'otel3'];
-const COPIED = ['package.json', '.mocharc.json', 'tsconfig.json', 'dist', 'test', 'examples', 'bench', 'scripts'];
+// The sources too, with their timestamps: a build in the workspace (the demo's, when dist looks
+// older than its sources) must find them, and must not be triggered by the copy itself.
+const COPIED = ['package.json', '.mocharc.json', 'tsconfig.json', 'src', 'middleware', 'dist', 'test', 'examples', 'bench', 'scripts'];
 
 function mtime(file) {
   try {
@@ -69,7 +71,7 @@ function ensureLine(line, nodePath = process.execPath) {
   fs.mkdirSync(workspace, { recursive: true });
   for (const entry of COPIED) {
     const from = path.join(root, entry);
-    if (fs.existsSync(from)) fs.cpSync(from, path.join(workspace, entry), { recursive: true });
+    if (fs.existsSync(from)) fs.cpSync(from, path.join(workspace, entry), { recursive: true, preserveTimestamps: true });
   }
   fs.symlinkSync(path.join('..', '..', 'lines', line, 'node_modules'), path.join(workspace, 'node_modules'), 'dir');
   checkIsolation(workspace, line);

@@ -14,7 +14,7 @@ const CALLER_SPAN = 'b7ad6b7169203331';
 function runBlocked() {
   return new Promise((resolve, reject) => {
     execFile(process.execPath, ['--require', path.join(FIXTURE, 'block-sdk.js'), path.join(FIXTURE, 'app.js')], { cwd: path.join(__dirname, '..'), timeout: 15000 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${err.message}\n${stderr}`));
+      if (err) reject(new Error(`${err.message} (exit ${err.code}, signal ${err.signal})\n${stderr}\n${stdout}`));
       else resolve({ result: JSON.parse(stdout), stderr });
     });
   });

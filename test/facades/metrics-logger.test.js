@@ -2,7 +2,8 @@
 const assert = require('node:assert/strict');
 const { Writable } = require('node:stream');
 const { trace } = require('@opentelemetry/api');
-const { SeverityNumber } = require('@opentelemetry/api-logs');
+// The Logs API's SeverityNumber values (in @opentelemetry/api from 1.10, api-logs before).
+const SeverityNumber = { WARN: 13, ERROR: 17 };
 const request = require('supertest');
 const express = require('express');
 const { OTELMetrics, OTELLogger, OTELTracer, traceFields } = require('@motadata/otel');
