@@ -18,7 +18,8 @@ function newestMtime(file) {
     return 0;
   }
   if (!stat.isDirectory()) return stat.mtimeMs;
-  let newest = stat.mtimeMs;
+  // Files only: a copy of the tree (a line workspace) gives its folders new times.
+  let newest = 0;
   for (const entry of fs.readdirSync(file)) newest = Math.max(newest, newestMtime(path.join(file, entry)));
   return newest;
 }

@@ -5,7 +5,11 @@
 // across the three services, a metrics summary against the design's P95 targets, and the path
 // of an HTML waterfall. Exits non-zero if a trace is not one connected tree.
 //
-//   npm run demo [-- --out <file.html>]
+//   npm run demo [-- --out <file.html>] [-- --here]
+//
+// It runs on Node 24 with OpenTelemetry JS 3.x, what new services start on: from a tree on another
+// line (the repository's own is 2.x, for Node 20) it runs itself again in the 3.x workspace with
+// Node 24 from the npm registry (scripts/node-binary.js). `--here` runs it on the current line.
 //
 // With OTEL_EXPORTER_OTLP_ENDPOINT set, the services export there instead (a collector, Jaeger)
 // and the demo cannot print trees; it prints the trace ids to look up.
@@ -22,6 +26,7 @@ function parseArgs(argv) {
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--out' && argv[i + 1] !== undefined) args.out = path.resolve(argv[++i]);
     else if (argv[i].startsWith('--out=')) args.out = path.resolve(argv[i].slice(6));
+    else if (argv[i] === '--here') args.here = true;
     else if (argv[i] === '--help' || argv[i] === '-h') args.help = true;
     else throw new Error(`unknown argument ${argv[i]}; usage: npm run demo [-- --out <file.html>]`);
   }
@@ -54,6 +59,7 @@ async function main() {
   }
   const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
   await ensureBuilt();
+  if (!args.here && !onCurrentLine()) return runOnCurrentLine(process.argv.slice(2));
 
   // Loaded after the build: they require the built package.
   const { ServiceGroup } = require('./processes');
@@ -150,6 +156,25 @@ async function main() {
   else console.log(paint('green', `✓ All ${checked.length} task traces are one connected tree across agent, rag and gateway.`));
   if (failed && broken === 0) console.log(paint('red', '✗ Something else went wrong: see the lines marked above.'));
   return failed ? 1 : 0;
+}
+
+/** Whether this process runs OpenTelemetry JS 3.x (its API has the Logs API, from 1.10). */
+function onCurrentLine() {
+  return require('@opentelemetry/api').logs !== undefined;
+}
+
+/** Runs the demo again with Node 24 in the 3.x workspace, passing signals on; resolves to its exit code. */
+function runOnCurrentLine(argv) {
+  const { ensureNode } = require('../../../scripts/node-binary');
+  const { ensureLine } = require('../../../scripts/line-workspace');
+  const node = ensureNode(24);
+  const workspace = ensureLine('otel3', node);
+  console.log(`Running the demo on Node 24 with OpenTelemetry JS 3.x (${path.relative(process.cwd(), workspace) || '.'}); --here runs it on ${process.version} instead.\n`);
+  const child = require('node:child_process').spawn(node, [path.join(workspace, 'examples', 'agent-gateway-rag', 'demo', 'run.js'), ...argv, '--here'], { stdio: 'inherit' });
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal === 'SIGINT' ? 130 : 1))));
+  // Stopping it is asking it to stop (it stops its own services), then waiting for it.
+  state.group = { stop: () => (child.kill('SIGINT'), exited), killNow: () => child.kill('SIGKILL'), output: () => '' };
+  return exited;
 }
 
 function truncate(text, max) {
