@@ -25,7 +25,7 @@ import type { OtelMiddlewareOptions, ResolvedOptions } from './options';
 import { ATTR_TENANT_ID, KNOWN_HTTP_METHODS } from './semconv';
 import { CardinalityCap } from './cardinality';
 import { findTenant, isValidTenant, resolveTenant } from './tenant';
-import { REQUEST_KEY, RequestContext } from './request-context';
+import { RequestBaggage } from './request-baggage';
 import { attachToResponse, errorType as errorTypeOf, requestHostAttributes, sendTraceId, traceparentOf } from './response';
 
 const log = diag.createComponentLogger({ namespace: '@motadata/otel/middleware' });
@@ -35,6 +35,9 @@ const ERROR_STATUS = Object.freeze({ code: SpanStatusCode.ERROR });
 /** `error.type` of a response the app never completed (see RequestTelemetry.end). */
 const ERROR_TYPE_ABORTED = 'aborted';
 const INCOMPLETE_MESSAGE = 'the connection closed before the response was complete';
+
+/** The request a context belongs to, for code deep in a handler (component helpers, loggers). */
+const REQUEST_KEY = createContextKey('motadata.otel.request');
 
 /**
  * What instrumentation-http leaves in the context of a request whose SERVER span it opened, read
@@ -289,7 +292,10 @@ export class RequestTelemetry implements RequestOtel {
     const candidate = findTenant(options, req, source, incoming);
     if (candidate !== undefined) this.acceptTenant(candidate);
     else this.tenantPending = options.resolveTenant !== undefined;
-    this.context = new RequestContext(parent, ownSpan, this, parentBaggage, options.validateTenant);
+    // The API's own contexts, each a copy of its parent's values (a handful at a request's start).
+    const callerBaggage = parentBaggage ? propagation.getBaggage(parent) : undefined;
+    const withSpan = ownSpan === undefined ? parent : trace.setSpan(parent, ownSpan);
+    this.context = propagation.setBaggage(withSpan, new RequestBaggage(this, callerBaggage, options.validateTenant)).setValue(REQUEST_KEY, this);
     // The head hook finalizes a span instrumentation-http owns (it ends the span on 'finish')
     // and sends the trace id of a sampled request where the framework wants it there. A span of
     // the kit's own is finalized when the response closes; an unsampled request (most of them at

@@ -120,6 +120,41 @@ describe('otelMiddleware(): mounting, late tenants and odd requests', () => {
         }
       });
 
+      /** The baggage header a downstream service receives from the app's /v1/call for `headers`. */
+      async function downstreamBaggage(headers) {
+        const seen = [];
+        const downstream = await listen((req, res) => {
+          seen.push(req.headers.baggage);
+          res.setHeader('content-type', 'application/json');
+          res.end('{}');
+        });
+        try {
+          const url = await serve(framework.create());
+          await request(url).get(`/v1/call?to=${encodeURIComponent(downstream.url)}`).set(headers).expect(200);
+          assert.equal(seen.length, 1);
+          return seen[0];
+        } finally {
+          await downstream.close();
+        }
+      }
+
+      for (const invalid of ['a%20b', '%3Cscript%3E']) {
+        it(`passes on no baggage when its only member is a tenant.id it rejected (${decodeURIComponent(invalid)})`, async () => {
+          assert.equal(await downstreamBaggage({ baggage: `tenant.id=${invalid}` }), undefined);
+        });
+      }
+
+      it('keeps its tenant.id downstream when the caller\'s baggage is at the W3C limits (180 entries, 8192 bytes), dropping the caller\'s surplus', async () => {
+        const many = Array.from({ length: 180 }, (_, i) => `k${i}=v`).join(',');
+        const big = Array.from({ length: 40 }, (_, i) => `big${i}=${'x'.repeat(200)}`).join(',');
+        for (const baggage of [many, big]) {
+          const sent = await downstreamBaggage({ baggage, 'x-tenant-id': 'acme' });
+          const entries = sent.split(',');
+          assert.equal(entries[0], 'tenant.id=acme');
+          assert.ok(entries.length <= 180 && sent.length <= 8192, `${entries.length} entries, ${sent.length} bytes`);
+        }
+      });
+
       it('opens one SERVER span when the middleware is mounted twice (an app and its sub-app)', async () => {
         const url = await serve(minimal.build(undefined, { mountTwice: true }));
         // Metrics add up over the suite: count this request's share.
