@@ -43,7 +43,8 @@ const otelProperty: PropertyDescriptor = {
   get(this: { res?: ServerResponse }): RequestOtel {
     const res = this.res;
     if (res === undefined) return IGNORED_REQUEST;
-    return stateOf(res) ?? activeStateOf(res) ?? IGNORED_REQUEST;
+    const state = stateOf(res);
+    return state instanceof RequestTelemetry ? state : (activeStateOf(res) ?? IGNORED_REQUEST);
   },
   // An app that assigns req.otel itself gets a plain property, as before.
   set(this: object, value: unknown) {

@@ -3,15 +3,11 @@ import { ATTR_HTTP_ROUTE } from '@opentelemetry/semantic-conventions';
 import { CardinalityCap } from './cardinality';
 import { kitInstruments } from './instruments';
 import type { KitInstruments } from './instruments';
-import type { RequestTelemetry } from './lifecycle';
 import {
   ATTR_GEN_AI_OPERATION_NAME,
   ATTR_GEN_AI_PROVIDER_NAME,
   ATTR_GEN_AI_REQUEST_MODEL,
   ATTR_GEN_AI_TOKEN_TYPE,
-  ATTR_GEN_AI_USAGE_INPUT_TOKENS,
-  ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
-  ATTR_MOTADATA_COST_USD,
   ATTR_TENANT_ID,
   GEN_AI_TOKEN_TYPE_VALUE_INPUT,
   GEN_AI_TOKEN_TYPE_VALUE_OUTPUT,
@@ -69,7 +65,7 @@ function shown(value: unknown): string {
 }
 
 /** A cost after validation: amounts are numbers (0 when absent), names checked. */
-interface CheckedCost {
+export interface CheckedCost {
   readonly usd: number | undefined;
   readonly inputTokens: number | undefined;
   readonly outputTokens: number | undefined;
@@ -79,7 +75,7 @@ interface CheckedCost {
 }
 
 /** Checks every field first, so a bad call records nothing. */
-function checkCost(cost: LlmCost): CheckedCost {
+export function checkCost(cost: LlmCost): CheckedCost {
   if (typeof cost !== 'object' || cost === null) throw new TypeError(`recordCost: expected an object, got ${String(cost)}`);
   const usd = checkAmount('usd', cost.usd, false);
   const inputTokens = checkAmount('inputTokens', cost.inputTokens, true);
@@ -92,23 +88,6 @@ function checkCost(cost: LlmCost): CheckedCost {
     provider: checkName('provider', cost.provider),
     operation: checkName('operation', cost.operation) ?? 'chat',
   };
-}
-
-/** Adds a request's LLM cost: span attributes (several calls add up) and metrics with tenant and route. */
-export function recordCost(state: RequestTelemetry, cost: LlmCost): void {
-  const checked = checkCost(cost);
-  state.costUsd += checked.usd ?? 0;
-  state.inputTokens += checked.inputTokens ?? 0;
-  state.outputTokens += checked.outputTokens ?? 0;
-  const span = state.span;
-  if (span.isRecording()) {
-    if (checked.model !== undefined) span.setAttribute(ATTR_GEN_AI_REQUEST_MODEL, checked.model);
-    if (checked.provider !== undefined) span.setAttribute(ATTR_GEN_AI_PROVIDER_NAME, checked.provider);
-    span.setAttribute(ATTR_GEN_AI_USAGE_INPUT_TOKENS, state.inputTokens);
-    span.setAttribute(ATTR_GEN_AI_USAGE_OUTPUT_TOKENS, state.outputTokens);
-    span.setAttribute(ATTR_MOTADATA_COST_USD, state.costUsd);
-  }
-  recordCostMetrics(state.instruments, state.metricTenant, state.routeTemplate(), checked);
 }
 
 /**
@@ -127,7 +106,8 @@ const modelCap = new CardinalityCap(200);
 const providerCap = new CardinalityCap(50);
 const operationCap = new CardinalityCap(50);
 
-function recordCostMetrics(instruments: KitInstruments, tenant: string | undefined, route: string | undefined, cost: CheckedCost): void {
+/** The cost metrics of one call: `gateway.cost`, `gateway.tokens.used`, `gen_ai.client.token.usage`. */
+export function recordCostMetrics(instruments: KitInstruments, tenant: string | undefined, route: string | undefined, cost: CheckedCost): void {
   if (cost.usd === undefined && cost.inputTokens === undefined && cost.outputTokens === undefined) return;
   const attributes: Attributes = {};
   if (tenant !== undefined) attributes[ATTR_TENANT_ID] = tenant;

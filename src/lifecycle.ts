@@ -16,17 +16,27 @@ import {
   trace,
 } from './bound';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { recordCost } from './cost';
+import { checkCost, recordCostMetrics } from './cost';
 import type { LlmCost } from './cost';
 import { kitInstruments } from './instruments';
 import type { KitInstruments } from './instruments';
 import { isIgnored, isIgnoredPath, pathOf, resolveOptions } from './options';
 import type { OtelMiddlewareOptions, ResolvedOptions } from './options';
-import { ATTR_TENANT_ID, KNOWN_HTTP_METHODS } from './semconv';
+import {
+  ATTR_GEN_AI_PROVIDER_NAME,
+  ATTR_GEN_AI_REQUEST_MODEL,
+  ATTR_GEN_AI_USAGE_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
+  ATTR_MOTADATA_COST_USD,
+  ATTR_TENANT_ID,
+  KNOWN_HTTP_METHODS,
+} from './semconv';
 import { CardinalityCap } from './cardinality';
 import { findTenant, isValidTenant, resolveTenant } from './tenant';
 import { RequestBaggage } from './request-baggage';
-import { attachToResponse, errorType as errorTypeOf, requestHostAttributes, sendTraceId, traceparentOf } from './response';
+import { errorType as errorTypeOf } from './error-type';
+import { attachToResponse, requestHostAttributes, sendTraceId, traceparentOf } from './response';
+import type { ResponseState } from './response';
 
 const log = diag.createComponentLogger({ namespace: '@motadata/otel/middleware' });
 const SERVER_SPAN = Object.freeze({ kind: SpanKind.SERVER });
@@ -194,12 +204,12 @@ export class Lifecycle {
 }
 
 /** The state of one request from its first byte to the response's close. */
-export class RequestTelemetry implements RequestOtel {
+export class RequestTelemetry implements RequestOtel, ResponseState {
   readonly span: Span;
   readonly context: Context;
-  /** @internal */ readonly method: string;
-  /** `url.scheme`: semconv requires it on the duration metric, so it is read for every request. @internal */
-  readonly scheme: string;
+  private readonly method: string;
+  /** `url.scheme`: semconv requires it on the duration metric, so it is read for every request. */
+  private readonly scheme: string;
   private tenant: string | undefined;
   private tenantMetric: string | undefined;
   /**
@@ -208,10 +218,10 @@ export class RequestTelemetry implements RequestOtel {
    * middleware a resolver usually reads (`req.auth.org`).
    */
   private tenantPending = false;
-  /** @internal */ costUsd = 0;
-  /** @internal */ inputTokens = 0;
-  /** @internal */ outputTokens = 0;
-  /** @internal */ prevWriteHead: ServerResponse['writeHead'] | undefined;
+  private costUsd = 0;
+  private inputTokens = 0;
+  private outputTokens = 0;
+  prevWriteHead: ServerResponse['writeHead'] | undefined;
   private readonly startTime = performance.now();
   private readonly rpc: RPCMetadata | undefined;
   private routeCache: string | undefined;
@@ -220,11 +230,12 @@ export class RequestTelemetry implements RequestOtel {
   private ended = false;
 
   constructor(
-    /** @internal */ readonly lifecycle: Lifecycle,
-    /** @internal */ readonly instruments: KitInstruments,
+    private readonly lifecycle: Lifecycle,
+    private readonly instruments: KitInstruments,
     req: IncomingMessage,
-    /** @internal */ readonly res: ServerResponse,
-    /** @internal */ readonly source: unknown,
+    /** The response this telemetry belongs to. */
+    readonly res: ServerResponse,
+    private readonly source: unknown,
   ) {
     const options = lifecycle.options;
     const rawMethod = req.method ?? 'GET';
@@ -305,6 +316,11 @@ export class RequestTelemetry implements RequestOtel {
     if (recording && !hookHead) sendTraceId(res, this);
   }
 
+  /** How the trace id goes back to the caller: the middleware's options. */
+  get traceResponse(): ResponseState['traceResponse'] {
+    return this.lifecycle.options;
+  }
+
   get traceId(): string {
     return this.span.spanContext().traceId;
   }
@@ -314,7 +330,7 @@ export class RequestTelemetry implements RequestOtel {
     return this.tenant;
   }
 
-  /** The tenant as metric attributes carry it: capped (`__other__` past the cap). @internal */
+  /** The tenant as metric attributes carry it: capped (`__other__` past the cap). */
   get metricTenant(): string | undefined {
     if (this.tenantPending) this.resolvePendingTenant();
     return this.tenantMetric;
@@ -347,11 +363,24 @@ export class RequestTelemetry implements RequestOtel {
   }
 
   recordCost(cost: LlmCost): void {
-    recordCost(this, cost);
+    const checked = checkCost(cost);
+    // The span carries the request's totals: several calls add up.
+    this.costUsd += checked.usd ?? 0;
+    this.inputTokens += checked.inputTokens ?? 0;
+    this.outputTokens += checked.outputTokens ?? 0;
+    const span = this.span;
+    if (span.isRecording()) {
+      if (checked.model !== undefined) span.setAttribute(ATTR_GEN_AI_REQUEST_MODEL, checked.model);
+      if (checked.provider !== undefined) span.setAttribute(ATTR_GEN_AI_PROVIDER_NAME, checked.provider);
+      span.setAttribute(ATTR_GEN_AI_USAGE_INPUT_TOKENS, this.inputTokens);
+      span.setAttribute(ATTR_GEN_AI_USAGE_OUTPUT_TOKENS, this.outputTokens);
+      span.setAttribute(ATTR_MOTADATA_COST_USD, this.costUsd);
+    }
+    recordCostMetrics(this.instruments, this.metricTenant, this.routeTemplate(), checked);
   }
 
-  /** The route template, read once from the framework when first needed. @internal */
-  routeTemplate(): string | undefined {
+  /** The route template, read once from the framework when first needed. */
+  private routeTemplate(): string | undefined {
     if (this.routeCache === undefined) {
       try {
         this.routeCache = this.lifecycle.routeOf(this.source);
@@ -372,7 +401,6 @@ export class RequestTelemetry implements RequestOtel {
    * span owned by instrumentation-http is complete before that instrumentation ends it) and, for
    * responses that never got that far, when the connection closes. `statusCode` is undefined
    * when no status was sent.
-   * @internal
    */
   finalize(statusCode: number | undefined): void {
     if (this.finalized) return;
@@ -411,7 +439,6 @@ export class RequestTelemetry implements RequestOtel {
    * with `error.type` `aborted` (or the escaped error's type), and carries no status code unless
    * its head was written. Semconv: the status code only "if and only if one was sent", error.type
    * when the request "fails with an error before response status code was sent".
-   * @internal
    */
   end(): void {
     if (this.ended) return;

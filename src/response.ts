@@ -2,12 +2,25 @@ import { TraceFlags } from '@opentelemetry/api';
 import type { Context, Span, SpanContext } from '@opentelemetry/api';
 import { ATTR_SERVER_ADDRESS, ATTR_SERVER_PORT } from './bound';
 import type { ServerResponse } from 'node:http';
-import type { RequestTelemetry } from './lifecycle';
 import { formatTraceParent, wireTraceFlags } from './tracecontext';
+
+/** What the response hooks need of a request's telemetry. */
+export interface ResponseState {
+  readonly span: Span;
+  readonly context: Context;
+  /** How the trace id goes back to the caller (the middleware's `traceResponse` option). */
+  readonly traceResponse: { readonly serverTiming: boolean; readonly traceresponse: boolean };
+  /** The `writeHead` the head hook replaced, restored when it runs. */
+  prevWriteHead: ServerResponse['writeHead'] | undefined;
+  /** Names the span and sets its response attributes, once. */
+  finalize(statusCode: number | undefined): void;
+  /** Ends the request (span and duration metric), once. */
+  end(): void;
+}
 
 /** Where a response keeps its request state, for the shared listeners below. */
 export const STATE: unique symbol = Symbol('motadata.otel.request');
-type WithState = ServerResponse & { [STATE]?: RequestTelemetry };
+type WithState = ServerResponse & { [STATE]?: ResponseState };
 type WithLocals = ServerResponse & { locals?: unknown };
 
 /** `00-<trace-id>-<span-id>-<flags>` for a span, with the random-trace-id bit as we send it. */
@@ -24,7 +37,7 @@ export function traceparentOf(ctx: Context, spanContext: SpanContext): string {
  * function is kept, so other wrappers still run. The hook always finds the state on `res`: an app
  * may replace `res.locals` before the head is written.
  */
-export function attachToResponse(res: ServerResponse, state: RequestTelemetry, hookHead: boolean, inLocals: boolean): void {
+export function attachToResponse(res: ServerResponse, state: ResponseState, hookHead: boolean, inLocals: boolean): void {
   const locals = inLocals ? localsOf(res) : undefined;
   if (locals !== undefined) locals[STATE] = state;
   if (locals === undefined || hookHead) (res as WithState)[STATE] = state;
@@ -34,14 +47,14 @@ export function attachToResponse(res: ServerResponse, state: RequestTelemetry, h
 }
 
 /** The request state `attachToResponse` kept for this response, if it is still there. */
-export function stateOf(res: ServerResponse): RequestTelemetry | undefined {
+export function stateOf(res: ServerResponse): ResponseState | undefined {
   return localsOf(res)?.[STATE] ?? (res as WithState)[STATE];
 }
 
 /** Express's per-response `res.locals`, when the response has one. */
-function localsOf(res: ServerResponse): { [STATE]?: RequestTelemetry } | undefined {
+function localsOf(res: ServerResponse): { [STATE]?: ResponseState } | undefined {
   const locals = (res as WithLocals).locals;
-  return typeof locals === 'object' && locals !== null ? (locals as { [STATE]?: RequestTelemetry }) : undefined;
+  return typeof locals === 'object' && locals !== null ? (locals as { [STATE]?: ResponseState }) : undefined;
 }
 
 function writeHeadOnce(this: WithState, statusCode: unknown): ServerResponse {
@@ -58,8 +71,8 @@ function writeHeadOnce(this: WithState, statusCode: unknown): ServerResponse {
 }
 
 /** Server-Timing (and `traceresponse` when asked) with the trace id of a sampled request. */
-export function sendTraceId(res: ServerResponse, state: RequestTelemetry): void {
-  const options = state.lifecycle.options;
+export function sendTraceId(res: ServerResponse, state: ResponseState): void {
+  const options = state.traceResponse;
   const spanContext = state.span.spanContext();
   if ((options.serverTiming || options.traceresponse) && (spanContext.traceFlags & TraceFlags.SAMPLED) !== 0) {
     const traceparent = traceparentOf(state.context, spanContext);
@@ -103,10 +116,4 @@ export function requestHostAttributes(span: Span, host: string | undefined): voi
     const portNumber = Number(port);
     if (Number.isInteger(portNumber) && portNumber > 0 && portNumber < 65536) span.setAttribute(ATTR_SERVER_PORT, portNumber);
   }
-}
-
-/** `error.type`: the error's class name, as semconv recommends; `_OTHER` when there is none. */
-export function errorType(error: unknown): string {
-  if (error instanceof Error) return error.constructor?.name && error.constructor.name !== 'Object' ? error.constructor.name : error.name;
-  return '_OTHER';
 }

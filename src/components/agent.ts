@@ -1,7 +1,8 @@
 import type { Attributes } from '@opentelemetry/api';
 import { METRIC_NAMES } from '../metric-catalogue';
 import { SPAN_NAMES } from './names';
-import { errorTypeOf, numberField, runComponent } from './run';
+import { errorType } from '../error-type';
+import { numberField, runComponent } from './run';
 import type { ComponentFn } from './run';
 
 /** Identifies an agent task. */
@@ -29,7 +30,7 @@ export const agent = Object.freeze({
       end.metrics.recordHistogram(METRIC_NAMES.AGENT_TASK_DURATION, end.durationSeconds, labels);
       end.metrics.incrementCounter(
         METRIC_NAMES.AGENT_TASKS_EXECUTED,
-        end.error === undefined ? { ...labels, status: end.status } : { ...labels, status: end.status, error_type: errorTypeOf(end.error) },
+        end.error === undefined ? { ...labels, status: end.status } : { ...labels, status: end.status, error_type: errorType(end.error) },
       );
     });
   },

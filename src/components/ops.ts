@@ -1,7 +1,8 @@
 import { ATTR_GEN_AI_REQUEST_MODEL, ATTR_GEN_AI_TOKEN_TYPE, GEN_AI_TOKEN_TYPE_VALUE_INPUT, GEN_AI_TOKEN_TYPE_VALUE_OUTPUT } from '../semconv';
 import { METRIC_NAMES } from '../metric-catalogue';
 import { SPAN_NAMES } from './names';
-import { errorTypeOf, numberField, runComponent } from './run';
+import { errorType } from '../error-type';
+import { numberField, runComponent } from './run';
 import type { ComponentFn } from './run';
 
 // An operation name becomes part of a span name: keep it to a bounded, name-like vocabulary.
@@ -48,7 +49,7 @@ export const mlops = Object.freeze({
     return runComponent(SPAN_NAMES.MLOPS_TRAINING_JOB, { 'job.id': job.jobId, 'model.name': job.model }, fn, (end) => {
       const labels = { ...end.base, model: job.model, status: end.status };
       end.metrics.recordHistogram(METRIC_NAMES.MLOPS_TRAINING_DURATION, end.durationSeconds, labels);
-      end.metrics.incrementCounter(METRIC_NAMES.MLOPS_TRAINING_JOBS, end.error === undefined ? labels : { ...labels, error_type: errorTypeOf(end.error) });
+      end.metrics.incrementCounter(METRIC_NAMES.MLOPS_TRAINING_JOBS, end.error === undefined ? labels : { ...labels, error_type: errorType(end.error) });
     });
   },
 

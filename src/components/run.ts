@@ -67,11 +67,6 @@ function statusOf(outcome: SpanOutcome<unknown>): 'success' | 'error' {
   return outcome.error !== undefined || outcome.handle.status === 'error' ? 'error' : 'success';
 }
 
-/** `error_type` of a failed operation: the error's class name. */
-export function errorTypeOf(error: unknown): string {
-  return error instanceof Error ? (error.constructor?.name ?? error.name) : typeof error;
-}
-
 /** A finite non-negative number from a result field, or undefined. */
 export function numberField(result: unknown, field: string): number | undefined {
   if (result === null || typeof result !== 'object') return undefined;

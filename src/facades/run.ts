@@ -1,7 +1,7 @@
 import { SpanStatusCode, context, trace } from '@opentelemetry/api';
 import type { Context, SpanOptions, Tracer } from '@opentelemetry/api';
 import { ATTR_ERROR_TYPE } from '@opentelemetry/semantic-conventions';
-import { errorType } from '../response';
+import { errorType } from '../error-type';
 import { OTELSpan } from './span';
 
 /** How a span run ended, for helpers that record metrics from it. */
