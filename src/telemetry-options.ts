@@ -100,6 +100,8 @@ export interface ResolvedTelemetryOptions {
     readonly exporters: readonly TraceExporterName[];
     /** The OTLP traces URL (exporters `otlp` and `jaeger`). */
     readonly url: string;
+    /** The endpoint given, when it was Jaeger's legacy collector and `url` is Jaeger's OTLP receiver instead. */
+    readonly legacyJaegerEndpoint: string | undefined;
     /** Zipkin's span endpoint (exporter `zipkin`); a separate URL, as the two can run together. */
     readonly zipkinUrl: string;
     readonly protocol: OtlpProtocol;
@@ -188,6 +190,23 @@ function checkUrl(url: string, source: string, isEnv: boolean): string {
     throw isEnv ? envError(source, 'an http(s) URL', url) : optionError(source, 'an http(s) URL such as "http://127.0.0.1:4318"', url);
   }
   return url;
+}
+
+/**
+ * Jaeger's OTLP receiver for an endpoint that is Jaeger's legacy Thrift collector
+ * (`http://jaeger:14268/api/traces`, the endpoint of the retired Jaeger exporter), which cannot
+ * read OTLP; undefined for any other endpoint. Jaeger ingests OTLP on port 4318 since 1.35.
+ * See https://www.jaegertracing.io/docs/latest/apis/#opentelemetry-protocol
+ */
+export function jaegerOtlpUrl(endpoint: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    return undefined;
+  }
+  if (url.pathname.replace(/\/$/, '') !== '/api/traces' && url.port !== '14268') return undefined;
+  return `${url.protocol}//${url.hostname.includes(':') ? `[${url.hostname}]` : url.hostname}:4318/v1/traces`;
 }
 
 /** `<base>/v1/<signal>`, as the OTLP exporter spec builds signal URLs from OTEL_EXPORTER_OTLP_ENDPOINT. */
@@ -316,7 +335,8 @@ export function resolveTelemetryOptions(options: TelemetryOptions = {}, env: Env
   let zipkinUrl = DEFAULT_ZIPKIN_URL;
   if (zipkin && traces.endpoint !== undefined) zipkinUrl = checkUrl(String(traces.endpoint), 'traces.endpoint', false);
   else if (zipkin && zipkinEnv !== undefined) zipkinUrl = checkUrl(zipkinEnv, 'OTEL_EXPORTER_ZIPKIN_ENDPOINT', true);
-  const traceUrl = otlpUrl('traces.endpoint', zipkin ? undefined : traces.endpoint, env, 'traces');
+  const legacyJaeger = !zipkin && typeof traces.endpoint === 'string' ? jaegerOtlpUrl(traces.endpoint) : undefined;
+  const traceUrl = legacyJaeger ?? otlpUrl('traces.endpoint', zipkin ? undefined : traces.endpoint, env, 'traces');
 
   const interval = metricsOptions.intervalMillis ?? (envValue(env, 'OTEL_METRIC_EXPORT_INTERVAL') !== undefined ? Number(envValue(env, 'OTEL_METRIC_EXPORT_INTERVAL')) : 60000);
   if (!Number.isInteger(interval) || interval <= 0) {
@@ -344,6 +364,7 @@ export function resolveTelemetryOptions(options: TelemetryOptions = {}, env: Env
     traces: {
       exporters: traceExporters,
       url: traceUrl,
+      legacyJaegerEndpoint: legacyJaeger === undefined ? undefined : (traces.endpoint as string),
       zipkinUrl,
       protocol: protocol('traces.protocol', traces.protocol, env, 'TRACES'),
       headers: headers('traces.headers', traces.headers),

@@ -16,6 +16,7 @@ import { AddableSpanProcessor } from './span-processor';
 import { logsApi, peerPackage, sdkPackage } from './sdk';
 import type { CollectedMetrics, FinishedLogRecord, FinishedSpan, SpanExporterLike, TelemetryResource } from './sdk-types';
 import { METRIC_HTTP_SERVER_REQUEST_DURATION } from './semconv';
+import { WARNING_TYPE, reportingFailures } from './export-failures';
 
 /** The handle `initTelemetry()` returns. */
 export interface Telemetry {
@@ -85,6 +86,7 @@ export function initTelemetry(options: TelemetryOptions = {}): Telemetry {
   const resolved = resolveTelemetryOptions(options);
   if (active !== undefined) throw new Error('initTelemetry: telemetry is already started in this process; call shutdown() first');
   const sdk = loadSdk();
+  if (resolved.traces.legacyJaegerEndpoint !== undefined) warnLegacyJaeger('traces.endpoint', resolved.traces.legacyJaegerEndpoint, resolved.traces.url);
   const { NodeSDK } = sdkPackage<typeof import('@opentelemetry/sdk-node')>('@opentelemetry/sdk-node');
 
   // OTEL_SDK_DISABLED: NodeSDK then registers nothing, so the kit starts nothing of its own
@@ -108,8 +110,12 @@ export function initTelemetry(options: TelemetryOptions = {}): Telemetry {
       const exporter =
         name === 'console'
           ? new sdk.metrics.ConsoleMetricExporter()
-          : new (otlpExporterClass<typeof import('@opentelemetry/exporter-metrics-otlp-proto')>('metrics', resolved.metrics.protocol).OTLPMetricExporter)(
-              otlpConfig(resolved.metrics.url, resolved.metrics.headers),
+          : reportingFailures(
+              new (otlpExporterClass<typeof import('@opentelemetry/exporter-metrics-otlp-proto')>('metrics', resolved.metrics.protocol).OTLPMetricExporter)(
+                otlpConfig(resolved.metrics.url, resolved.metrics.headers),
+              ),
+              'metrics',
+              resolved.metrics.url,
             );
       const { intervalMillis, timeoutMillis } = resolved.metrics;
       readers.push(new sdk.metrics.PeriodicExportingMetricReader({ exporter, exportIntervalMillis: intervalMillis, exportTimeoutMillis: timeoutMillis }));
@@ -122,7 +128,7 @@ export function initTelemetry(options: TelemetryOptions = {}): Telemetry {
     if (name === 'console') return [new sdk.logs.SimpleLogRecordProcessor({ exporter: new sdk.logs.ConsoleLogRecordExporter() })];
     if (name === 'otlp') {
       const { OTLPLogExporter } = otlpExporterClass<typeof import('@opentelemetry/exporter-logs-otlp-proto')>('logs', resolved.logs.protocol);
-      const exporter = new OTLPLogExporter(otlpConfig(resolved.logs.url, resolved.logs.headers));
+      const exporter = reportingFailures(new OTLPLogExporter(otlpConfig(resolved.logs.url, resolved.logs.headers)), 'log records', resolved.logs.url);
       return [new sdk.logs.BatchLogRecordProcessor({ exporter, ...batchConfigFromEnv(sdk, 'OTEL_BLRP') })];
     }
     return [];
@@ -276,14 +282,16 @@ function spanProcessorsFor(sdk: Sdk, name: string, resolved: ResolvedTelemetryOp
       return [new sdk.trace.SimpleSpanProcessor({ exporter: new sdk.trace.ConsoleSpanExporter() })];
     case 'zipkin': {
       const { ZipkinExporter } = sdkPackage<typeof import('@opentelemetry/exporter-zipkin')>('@opentelemetry/exporter-zipkin');
-      return [new sdk.trace.BatchSpanProcessor({ exporter: new ZipkinExporter({ url: zipkinUrl }), ...batchConfigFromEnv(sdk) })];
+      const exporter = reportingFailures(new ZipkinExporter({ url: zipkinUrl }), 'spans', zipkinUrl);
+      return [new sdk.trace.BatchSpanProcessor({ exporter, ...batchConfigFromEnv(sdk) })];
     }
     case 'otlp':
     case 'jaeger': {
       const { OTLPTraceExporter } = otlpExporterClass<typeof import('@opentelemetry/exporter-trace-otlp-proto')>('traces', protocol);
       // Batched: export runs off the request path, and the queue is bounded (2048 spans by
       // default, OTEL_BSP_MAX_QUEUE_SIZE), so a dead collector costs dropped spans, not memory.
-      return [new sdk.trace.BatchSpanProcessor({ exporter: new OTLPTraceExporter(otlpConfig(url, headers)), ...batchConfigFromEnv(sdk) })];
+      const exporter = reportingFailures(new OTLPTraceExporter(otlpConfig(url, headers)), 'spans', url);
+      return [new sdk.trace.BatchSpanProcessor({ exporter, ...batchConfigFromEnv(sdk) })];
     }
     default:
       return [];
@@ -330,11 +338,19 @@ function buildResource(sdk: Sdk, resolved: ResolvedTelemetryOptions): TelemetryR
     .merge(resourceFromAttributes(explicit));
 }
 
+/** Says once, visibly, that a legacy Jaeger collector endpoint was replaced by Jaeger's OTLP receiver. */
+export function warnLegacyJaeger(option: string, given: string, otlpUrl: string): void {
+  process.emitWarning(
+    `@motadata/otel: ${option} ${given} is Jaeger's legacy Thrift collector, which cannot read OTLP; sending OTLP to ${otlpUrl} (Jaeger's OTLP receiver) instead.`,
+    WARNING_TYPE,
+  );
+}
+
 function startPrometheus(exporter: PrometheusExporter, host: string, port: number): Promise<void> {
   return exporter.startServer().catch((err: NodeJS.ErrnoException) => {
     const reason = err.code === 'EADDRINUSE' ? 'is already in use' : `could not be opened (${err.code ?? err.message})`;
     const error = new Error(`initTelemetry: metrics.port ${port} on ${host} ${reason}; the Prometheus endpoint is not served. Choose another metrics.port.`, { cause: err });
-    process.emitWarning(error.message, 'MotadataOtelWarning');
+    process.emitWarning(error.message, WARNING_TYPE);
     throw error;
   });
 }

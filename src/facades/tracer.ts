@@ -3,7 +3,9 @@ import type { Attributes, Context, Link, Span, SpanOptions, Tracer } from '@open
 import { injectTraceHeaders } from '../fetch';
 import { sdkPackage } from '../sdk';
 import type { SpanExporterLike } from '../sdk-types';
-import { activeTelemetry } from '../telemetry';
+import { reportingFailures } from '../export-failures';
+import { activeTelemetry, warnLegacyJaeger } from '../telemetry';
+import { jaegerOtlpUrl } from '../telemetry-options';
 import { KIT_NAME, KIT_VERSION } from '../version';
 import { runInSpan } from './run';
 import { OTELSpan } from './span';
@@ -184,11 +186,17 @@ function createExporter(config: ExporterConfig): SpanExporterLike {
   if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
     throw new TypeError(`configureExporter: "endpoint" must be an http(s) URL for ${config.type}, got ${JSON.stringify(endpoint)}`);
   }
-  const exporterConfig = config.headers ? { url: url.href, headers: config.headers } : { url: url.href };
+  let href = url.href;
+  const jaegerOtlp = config.type === 'zipkin' ? undefined : jaegerOtlpUrl(href);
+  if (jaegerOtlp !== undefined) {
+    warnLegacyJaeger('configureExporter() endpoint', href, jaegerOtlp);
+    href = jaegerOtlp;
+  }
+  const exporterConfig = config.headers ? { url: href, headers: config.headers } : { url: href };
   if (config.type === 'zipkin') {
     const { ZipkinExporter } = sdkPackage<typeof import('@opentelemetry/exporter-zipkin')>('@opentelemetry/exporter-zipkin');
-    return new ZipkinExporter(exporterConfig) as unknown as SpanExporterLike;
+    return reportingFailures(new ZipkinExporter(exporterConfig), 'spans', href) as unknown as SpanExporterLike;
   }
   const { OTLPTraceExporter } = sdkPackage<typeof import('@opentelemetry/exporter-trace-otlp-proto')>('@opentelemetry/exporter-trace-otlp-proto');
-  return new OTLPTraceExporter(exporterConfig) as unknown as SpanExporterLike;
+  return reportingFailures(new OTLPTraceExporter(exporterConfig), 'spans', href) as unknown as SpanExporterLike;
 }
