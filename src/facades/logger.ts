@@ -4,6 +4,7 @@ import pino from 'pino';
 import type { Logger as PinoLogger } from 'pino';
 import { currentRequest } from '../lifecycle';
 import { logsApi } from '../sdk';
+import { activeTelemetry } from '../telemetry';
 import { ATTR_TENANT_ID } from '../semconv';
 import { KIT_NAME, KIT_VERSION } from '../version';
 
@@ -33,6 +34,17 @@ export interface OTELLoggerOptions {
   destination?: { write(line: string): unknown };
   /** Also emit each record through the OTel Logs API (OTLP log export). @default true */
   emitOtel?: boolean;
+  /**
+   * The shape of each JSON line. `default`: `time`, `level`, `component`, `message`, `trace_id`,
+   * `span_id`, `tenant.id` (what Loki's derived fields and most log tools read). `ecs`: Elastic
+   * Common Schema for Elasticsearch and Kibana: `@timestamp`, `log.level`, `message`,
+   * `ecs.version`, `service.name`, `log.logger`, `trace.id`, `span.id`, `tenant.id`, `error.*`.
+   * See docs/logs.md.
+   * @default 'default'
+   */
+  format?: 'default' | 'ecs';
+  /** `service.name` of ECS lines. @default the service name `initTelemetry()` was given, else `OTEL_SERVICE_NAME` */
+  serviceName?: string;
 }
 
 /** Trace correlation fields of the active context: trace_id, span_id and tenant.id when known. */
@@ -82,6 +94,7 @@ interface OtelLogger {
 export class OTELLogger {
   private readonly pino: PinoLogger;
   private readonly emitOtel: boolean;
+  private readonly ecs: boolean;
   private loggerProvider: unknown;
   private otelLogger: OtelLogger | undefined;
 
@@ -93,17 +106,33 @@ export class OTELLogger {
     const level = options.level ?? levelFromEnv(process.env['LOG_LEVEL']);
     if (!Object.hasOwn(SEVERITY, level)) throw new TypeError(`OTELLogger: level must be one of ${Object.keys(SEVERITY).join(', ')}, got ${JSON.stringify(level)}`);
     this.emitOtel = options.emitOtel ?? true;
-    this.pino = pino(
-      {
-        level,
-        base: { component },
-        messageKey: 'message',
-        timestamp: pino.stdTimeFunctions.isoTime,
-        formatters: { level: (label) => ({ level: label }) },
-        mixin: traceFields,
-      },
-      (options.destination as pino.DestinationStream | undefined) ?? pino.destination({ dest: 1, sync: false }),
-    );
+    const format = options.format ?? 'default';
+    if (format !== 'default' && format !== 'ecs') throw new TypeError(`OTELLogger: format must be 'default' or 'ecs', got ${JSON.stringify(format)}`);
+    this.ecs = format === 'ecs';
+    const destination = (options.destination as pino.DestinationStream | undefined) ?? pino.destination({ dest: 1, sync: false });
+    this.pino = this.ecs
+      ? pino(
+          {
+            level,
+            base: { 'ecs.version': ECS_VERSION, 'service.name': options.serviceName ?? serviceName(), 'log.logger': component },
+            messageKey: 'message',
+            timestamp: () => `,"@timestamp":"${new Date().toISOString()}"`,
+            formatters: { level: (label) => ({ 'log.level': label }) },
+            mixin: ecsTraceFields,
+          },
+          destination,
+        )
+      : pino(
+          {
+            level,
+            base: { component },
+            messageKey: 'message',
+            timestamp: pino.stdTimeFunctions.isoTime,
+            formatters: { level: (label) => ({ level: label }) },
+            mixin: traceFields,
+          },
+          destination,
+        );
   }
 
   debug(message: string, details?: LogDetails): void {
@@ -129,7 +158,7 @@ export class OTELLogger {
     const fields = extraFields(details?.extra);
     const err = details?.err;
     if (err !== undefined) fields['error'] = errorFields(err);
-    this.pino[level](fields, message);
+    this.pino[level](this.ecs ? ecsFields(fields) : fields, message);
     if (this.emitOtel) this.emit(level, message, fields);
   }
 
@@ -159,7 +188,37 @@ export class OTELLogger {
 }
 
 /** Names the logger writes on every line: an `extra` field of the same name must not replace them. */
-const RESERVED_FIELDS = new Set(['level', 'time', 'message', 'component', 'trace_id', 'span_id', 'tenant.id']);
+const RESERVED_FIELDS = new Set(['level', 'time', 'message', 'component', 'trace_id', 'span_id', 'tenant.id', '@timestamp', 'log.level', 'log.logger', 'ecs.version', 'service.name', 'trace.id', 'span.id', 'error']);
+
+// The ECS version whose field names ECS lines use. See https://www.elastic.co/guide/en/ecs/current/ecs-field-reference.html
+const ECS_VERSION = '8.11.0';
+
+/** The trace fields under their ECS names (`trace.id`, `span.id`). */
+function ecsTraceFields(): Record<string, string> {
+  const fields = traceFields();
+  const ecs: Record<string, string> = {};
+  if (fields.trace_id !== undefined) ecs['trace.id'] = fields.trace_id;
+  if (fields.span_id !== undefined) ecs['span.id'] = fields.span_id;
+  if (fields['tenant.id'] !== undefined) ecs['tenant.id'] = fields['tenant.id'];
+  return ecs;
+}
+
+/** A line's fields with the error under ECS's names (`error.type`, `error.message`, `error.stack_trace`). */
+function ecsFields(fields: Record<string, unknown>): Record<string, unknown> {
+  const error = fields['error'] as ReturnType<typeof errorFields> | undefined;
+  if (error === undefined) return fields;
+  const { error: _error, ...rest } = fields;
+  rest['error.type'] = error.type;
+  rest['error.message'] = error.message;
+  if (error.stack !== undefined) rest['error.stack_trace'] = error.stack;
+  return rest;
+}
+
+/** The service this process is: as initTelemetry() named it, else OTEL_SERVICE_NAME. */
+function serviceName(): string | undefined {
+  const fromResource = activeTelemetry()?.resource.attributes['service.name'];
+  return typeof fromResource === 'string' ? fromResource : process.env['OTEL_SERVICE_NAME'];
+}
 
 function extraFields(extra: Record<string, unknown> | undefined): Record<string, unknown> {
   const fields: Record<string, unknown> = {};
