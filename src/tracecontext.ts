@@ -5,7 +5,7 @@ import { Level2TraceState } from './tracestate';
 /**
  * W3C Trace Context (`traceparent`, `tracestate`) by the Level 2 rules, on `@opentelemetry/api`
  * alone so that the middleware and `tracedFetch` need no SDK package. It differs from the SDK's
- * `W3CTraceContextPropagator` where Level 2 is stricter (docs/design.md#w3c-trace-context):
+ * `W3CTraceContextPropagator` where Level 2 is stricter (docs/design.md#w3c-trace-context-level-2):
  * - `tracestate` is parsed all-or-nothing by the Level 2 grammar ({@link Level2TraceState});
  * - the `random-trace-id` flag (0x02) a caller sets is kept on every `traceparent` this process
  *   sends for that trace. The SDK's tracer carries only the sampled bit into child spans, so the
