@@ -1,6 +1,6 @@
 import { TraceFlags, createContextKey, isSpanContextValid, trace } from '@opentelemetry/api';
 import type { Context, SpanContext, TextMapGetter, TextMapPropagator, TextMapSetter } from '@opentelemetry/api';
-import { Level2TraceState } from './tracestate';
+import { Level2TraceState, OWS_ENDS } from './tracestate';
 
 /**
  * W3C Trace Context (`traceparent`, `tracestate`) by the Level 2 rules, on `@opentelemetry/api`
@@ -77,7 +77,7 @@ const HEX = '0123456789abcdef';
 
 /** `traceparent` → span context, or undefined when the header must be ignored. */
 export function parseTraceParent(header: string): SpanContext | undefined {
-  const match = TRACEPARENT.exec(header.trim());
+  const match = TRACEPARENT.exec(header.replace(OWS_ENDS, ''));
   if (match === null) return undefined;
   const [, version, traceId, spanId, flags, rest] = match as unknown as [string, string, string, string, string, string | undefined];
   // Version ff is invalid; version 00 has nothing after the flags.

@@ -1,5 +1,8 @@
 import type { TraceState } from '@opentelemetry/api';
 
+// Optional whitespace is spaces and tabs only (RFC 9110); trim() would also take a no-break space.
+export const OWS_ENDS = /^[ \t]+|[ \t]+$/g;
+
 /**
  * `tracestate` by the W3C Trace Context Level 2 grammar, all or nothing.
  *
@@ -34,7 +37,7 @@ export class Level2TraceState implements TraceState {
     if (raw.length > MAX_HEADER_LENGTH) return undefined;
     const members: Member[] = [];
     for (const part of raw.split(',')) {
-      const member = part.trim();
+      const member = part.replace(OWS_ENDS, '');
       if (member === '') continue; // empty list members are allowed (OWS "," OWS)
       const eq = member.indexOf('=');
       if (eq <= 0) return undefined;

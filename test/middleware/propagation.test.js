@@ -25,6 +25,8 @@ const MALFORMED = {
   'version 00 with a trailing field': `00-${TRACE_ID}-${SPAN_ID}-01-extra`,
   'oversized': `00-${TRACE_ID}-${SPAN_ID}-01${'-x'.repeat(4000)}`,
   'empty': '',
+  // Optional whitespace is spaces and tabs only.
+  'a no-break space around it': `\u00a0${traceparent()}\u00a0`,
 };
 
 describe('otelMiddleware(): propagation', () => {
