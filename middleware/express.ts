@@ -30,12 +30,10 @@ const EXPRESS: Framework = { routeOf: expressRoute, traceIdAt: 'start', stateIn:
 const HAS_OTEL_GETTER = Symbol('motadata.otel.getter');
 
 // Why the middleware reads as little as it can off `req` and `res`: Express swaps the prototype
-// of each (Object.setPrototypeOf), then adds properties (`res.locals`, `req.next`, ...). On
-// Node 20's V8, a property added after a prototype swap gives the object a map of its own, so
-// every request's `req` and `res` have maps no inline cache has seen and each property read
-// goes to V8's runtime (~1.5k instructions; `node --log-ic` logs one miss per read per request).
-// Bare Express pays this too. So `on` is taken from EventEmitter once rather than looked up
-// through the five prototypes of every response, and the getter check compares prototypes.
+// of each (Object.setPrototypeOf), then adds properties, which gives every request and response
+// an object shape of its own in V8, so each property read misses its inline cache
+// (bench/hot-path.md). So `on` is taken from EventEmitter once rather than looked up through the
+// five prototypes of every response, and the getter check compares prototypes.
 const addListener = EventEmitter.prototype.on;
 
 const otelProperty: PropertyDescriptor = {
@@ -65,9 +63,8 @@ function activeStateOf(res: ServerResponse): RequestTelemetry | undefined {
  * Makes `req.otel` a getter on Express's base request prototype (`express.request`, which the
  * `req` of every app and sub-app of that Express inherits; Express documents it as the place to
  * add to requests), reading the state the lifecycle keeps with the response (`req.res.locals`).
- * Why not `req.otel = state`: Express swaps the prototype of each `req`, and a property added to
- * such an object measured +64k instructions per request under callgrind, 8% of a bare Express 5
- * request; the getter costs ~5k. Runs once per Express copy: later requests see the marker.
+ * Why not `req.otel = state`: a property added to Express's request objects costs far more than
+ * the getter (bench/hot-path.md). Runs once per Express copy: later requests see the marker.
  */
 function defineOtelGetter(req: Request): void {
   let proto: object | null = Object.getPrototypeOf(req) as object | null;
@@ -105,8 +102,8 @@ export function otelMiddleware(options?: ExpressOtelOptions): RequestHandler {
       return;
     }
     // A closure, not the shared listener Koa's adapter uses: that one finds the state on `res`,
-    // and here it is on `res.locals`, which an app may replace; a closure is a small allocation
-    // against the ~17k instructions of a property added to an Express response.
+    // and here it is on `res.locals`, which an app may replace; a closure is cheaper than a
+    // property added to an Express response.
     addListener.call(res, 'close', () => state.end());
     // Everything after this middleware, and everything it awaits, runs with the span active.
     context.with(state.context, next);

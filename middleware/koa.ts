@@ -64,11 +64,9 @@ export function otelMiddleware(options?: KoaOtelOptions): Middleware {
 }
 
 // Not an async function with try/await: with AsyncLocalStorage on, every promise runs Node's
-// promise hooks, and the async wrapper made two more promises per request (its own and the
-// await's). Measured A/B under callgrind --predictable: sampled −6.6k instructions per request
-// (364k → 358k); at sampleRatio 0.01 within the spread (−2.7k and +0.5k on ~330k). The rejection
-// handler is one shared function: it runs in the request's context (`.then` is called inside
-// it), which tells it the request.
+// promise hooks, and the async wrapper made two more promises per request (bench/hot-path.md).
+// The rejection handler is one shared function: it runs in the request's context (`.then` is
+// called inside it), which tells it the request.
 function runDownstream(next: Next): Promise<unknown> {
   try {
     return next().then(undefined, recordRejection);

@@ -5,8 +5,8 @@
  * Why: the CommonJS builds of `@opentelemetry/api` and `@opentelemetry/semantic-conventions`
  * re-export every name through a getter (TypeScript's `__exportStar` helper), and compiled code
  * reads an imported name from the module object at each use (`api_1.context.with(...)`), so
- * every use is a getter call. A CPU profile of Express + kit showed the semconv getter alone at
- * 0.4% of the server's time. Names read from this module are plain data properties.
+ * every use is a getter call, visible in a CPU profile of the request path (bench/hot-path.md).
+ * Names read from this module are plain data properties.
  */
 import * as api from '@opentelemetry/api';
 import * as semconv from '@opentelemetry/semantic-conventions';

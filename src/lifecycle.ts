@@ -81,21 +81,17 @@ export interface Framework {
   /**
    * When the trace id goes on the response: `start` sets it as the request starts, `head`
    * hooks `res.writeHead` for it. The hook keeps it through a framework that clears headers on
-   * errors (Koa does) and after an app's own `setHeader('Server-Timing')`, but on Express it
-   * measured +78k instructions per request (V8 and the swapped response prototype), 10% of a
-   * bare Express 5 request, against ~12k for a header set at the start.
+   * errors (Koa does) and after an app's own `setHeader('Server-Timing')`; on Express it costs
+   * far more than a header set at the start (bench/hot-path.md), so Express sets it at the start.
    */
   readonly traceIdAt: 'start' | 'head';
   /**
    * Where the request state is kept for finding it from the response: `response` puts it on
-   * `res` under a symbol; `locals` puts it on Express's `res.locals` (the null-prototype object
-   * Express gives each response for per-request values), falling back to `res` when there is
-   * none. Express swaps the prototype of every response and then adds to it; on Node 20's V8 a
-   * property added after `Object.setPrototypeOf` gives the object a map of its own, so each
-   * response's map is new to every inline cache and a store goes to V8's runtime: a callgrind
-   * profile of unsampled Express requests put ~17k instructions per request on
-   * `res[STATE] = state` alone (Runtime_SetKeyedProperty), against a dictionary insert on
-   * `res.locals`. The adapter that chooses `locals` must not depend on it to end the
+   * `res` under a symbol; `locals` puts it on Express's `res.locals` (the object Express gives
+   * each response for per-request values), falling back to `res` when there is none. Express
+   * swaps the prototype of every response and then adds to it, so a property the kit added to
+   * `res` would give each response an object shape of its own, and every store a slow path in V8
+   * (bench/hot-path.md). The adapter that chooses `locals` must not depend on it to end the
    * request, as an app may replace `res.locals`.
    */
   readonly stateIn: 'response' | 'locals';
