@@ -5,6 +5,7 @@
 const assert = require('node:assert/strict');
 const { METRIC_CATALOGUE } = require('@motadata/otel');
 const { prometheusName, prometheusLabelName } = require('../dist/src/prometheus-names.js');
+const { withPrometheusNames } = require('../dist/src/prometheus.js');
 
 // Every metric the kit records: Prometheus name and the unit word of its `# UNIT` line ('' = none).
 const CATALOGUE_NAMES = {
@@ -150,4 +151,44 @@ describe('prometheusLabelName()', () => {
   for (const [key, label] of labels) {
     it(`${key} -> ${label}`, () => assert.equal(prometheusLabelName(key), label));
   }
+});
+
+describe('withPrometheusNames()', () => {
+  const kindOf = (metric) => metric.kind;
+  const deepFreeze = (o) => {
+    for (const v of Object.values(o)) if (v && typeof v === 'object') deepFreeze(v);
+    return Object.freeze(o);
+  };
+  const point = (attributes) => ({ attributes, startTime: [0, 0], endTime: [1, 0], value: 1 });
+  const collected = () =>
+    deepFreeze({
+      resource: { attributes: { 'service.name': 'svc' } },
+      scopeMetrics: [
+        {
+          scope: { name: '@motadata/otel', version: '1.0.0' },
+          metrics: [
+            { kind: 'counter', descriptor: { name: 'gateway.cost', unit: 'USD', description: 'd' }, dataPoints: [point({ 'tenant.id': 'acme' })] },
+            { kind: 'gauge', descriptor: { name: 'pool.use', unit: '1', description: 'd' }, dataPoints: [point({ 'a.b': 'dot', a_b: 'underscore', '____': 'gone', 'z.last': 1 })] },
+          ],
+        },
+      ],
+    });
+
+  it('renames a copy and leaves the SDK objects as they were', () => {
+    const input = collected();
+    const before = JSON.stringify(input);
+    const output = withPrometheusNames(input, kindOf);
+    assert.equal(JSON.stringify(input), before);
+    const [cost, pool] = output.scopeMetrics[0].metrics;
+    assert.deepEqual(cost.descriptor, { name: 'gateway_cost_USD_total', unit: 'USD', description: 'd' });
+    assert.deepEqual(cost.dataPoints[0].attributes, { tenant_id: 'acme' });
+    assert.deepEqual(pool.descriptor, { name: 'pool_use_ratio', unit: 'ratio', description: 'd' });
+    assert.equal(output.resource, input.resource, 'target_info is the SDK serializer\'s');
+    assert.equal(output.scopeMetrics[0].scope, input.scopeMetrics[0].scope, 'otel_scope_* labels are the SDK serializer\'s');
+  });
+
+  it('joins the values of keys that meet on one label with ; in key order and leaves out refused keys', () => {
+    const pool = withPrometheusNames(collected(), kindOf).scopeMetrics[0].metrics[1];
+    assert.deepEqual(pool.dataPoints[0].attributes, { a_b: 'dot;underscore', z_last: 1 });
+  });
 });
