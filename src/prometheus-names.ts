@@ -2,10 +2,12 @@
  * OpenTelemetry metric and attribute names as Prometheus names, the way the OpenTelemetry
  * Collector's Prometheus exporters write them by default (`UnderscoreEscapingWithSuffixes`),
  * so a query or dashboard works the same whether the kit is scraped directly or its OTLP goes
- * through a collector. The collector builds them with github.com/prometheus/otlptranslator
- * (metric_namer.go, unit_namer.go, label_namer.go); the rules are the spec's:
+ * through a collector. The rules are the spec's:
  * https://github.com/open-telemetry/opentelemetry-specification/blob/main/specification/compatibility/prometheus_and_openmetrics.md#otlp-metric-points-to-prometheus
- * Pure functions, no SDK: the tests and docs/prometheus.md use them directly.
+ * as the collector applies them (exporter/prometheusexporter/collector.go in
+ * https://github.com/open-telemetry/opentelemetry-collector-contrib) through
+ * https://github.com/prometheus/otlptranslator (metric_namer.go, unit_namer.go, label_namer.go).
+ * Pure functions, no SDK.
  */
 
 /** The metric shapes whose names differ: counters get `_total`, gauges of unit `1` get `_ratio`. */
