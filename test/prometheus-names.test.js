@@ -3,6 +3,8 @@
 // exporters write for the same OTLP metric (github.com/prometheus/otlptranslator with the
 // collector's defaults), so a dashboard works on either path.
 const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
 const { METRIC_CATALOGUE } = require('@motadata/otel');
 const { prometheusName, prometheusLabelName } = require('../dist/src/prometheus-names.js');
 const { withPrometheusNames } = require('../dist/src/prometheus.js');
@@ -38,10 +40,25 @@ const CATALOGUE_NAMES = {
   'tenant.rejected': ['tenant_rejected_total', ''],
 };
 
+/** A file of the repository, also from a line workspace (.lines/<line>/test), which has no docs/. */
+function repoFile(relative) {
+  for (let dir = path.join(__dirname, '..'); ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, relative))) return path.join(dir, relative);
+    if (dir === path.dirname(dir)) throw new Error(`${relative} not found above ${__dirname}`);
+  }
+}
+
 describe('prometheusName()', () => {
   describe('every metric in METRIC_CATALOGUE', () => {
     it('has an expected Prometheus name here', () => {
       assert.deepEqual(Object.keys(CATALOGUE_NAMES).sort(), Object.keys(METRIC_CATALOGUE).sort());
+    });
+    it('is listed in docs/prometheus.md with its unit, Prometheus name and type', () => {
+      const doc = fs.readFileSync(repoFile('docs/prometheus.md'), 'utf8');
+      const rows = [...doc.matchAll(/^\| `([^`]+)` \| `([^`]*)` \| `([^`]+)` \| (\w+) \|$/gm)].map(([, otelName, unit, name, type]) => [otelName, { unit, name, type }]);
+      const expected = Object.entries(METRIC_CATALOGUE).map(([otelName, { unit, kind }]) => [otelName, { unit, name: prometheusName(otelName, unit, kind).name, type: kind }]);
+      assert.equal(rows.length, expected.length, 'one row per metric');
+      assert.deepEqual(Object.fromEntries(rows), Object.fromEntries(expected));
     });
     for (const [otelName, [name, unit]] of Object.entries(CATALOGUE_NAMES)) {
       it(`names ${otelName} ${name}`, () => {
