@@ -5,7 +5,6 @@ import type * as SdkTrace from '@opentelemetry/sdk-trace';
 import type { MetricReader, IMetricReader, ViewOptions } from '@opentelemetry/sdk-metrics';
 import type { Sampler, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace';
 import type { LogRecordProcessor } from '@opentelemetry/sdk-logs';
-import type { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { createPropagator } from './propagation';
 import { setRandomTraceIdFlag } from './tracecontext';
@@ -14,6 +13,7 @@ import type { ResolvedTelemetryOptions, SamplerChoice, TelemetryOptions } from '
 import { ignoredByAnyMiddleware } from './lifecycle';
 import { AddableSpanProcessor } from './span-processor';
 import { logsApi, peerPackage, sdkPackage } from './sdk';
+import { prometheusEndpoint } from './prometheus';
 import type { CollectedMetrics, FinishedLogRecord, FinishedSpan, SpanExporterLike, TelemetryResource } from './sdk-types';
 import { METRIC_HTTP_SERVER_REQUEST_DURATION } from './semconv';
 import { WARNING_TYPE, reportingFailures } from './export-failures';
@@ -102,10 +102,9 @@ export function initTelemetry(options: TelemetryOptions = {}): Telemetry {
   for (const name of resolved.metrics.exporters) {
     if (name === 'memory') readers.push((onDemandReader = onDemandMetricReader(sdk)));
     else if (name === 'prometheus') {
-      const { PrometheusExporter } = sdkPackage<typeof import('@opentelemetry/exporter-prometheus')>('@opentelemetry/exporter-prometheus');
-      const exporter = new PrometheusExporter({ host: resolved.metrics.host, port: resolved.metrics.port, preventServerStart: true });
-      readers.push(exporter);
-      if (!disabled) pending.push(startPrometheus(exporter, resolved.metrics.host, resolved.metrics.port));
+      const prometheus = prometheusEndpoint(resolved.metrics.host, resolved.metrics.port);
+      readers.push(prometheus.reader);
+      if (!disabled) pending.push(prometheus.start());
     } else if (name === 'otlp' || name === 'console') {
       const exporter =
         name === 'console'
@@ -167,7 +166,7 @@ export function initTelemetry(options: TelemetryOptions = {}): Telemetry {
   // that awaits `ready` reads its spans as soon as they end.
   pending.push(resource.waitForAsyncAttributes?.() ?? Promise.resolve());
   const ready = Promise.all(pending).then(() => undefined);
-  ready.catch(() => undefined); // reported by startPrometheus; never an unhandled rejection
+  ready.catch(() => undefined); // reported by the Prometheus endpoint's start(); never an unhandled rejection
 
   let shutdownPromise: Promise<void> | undefined;
   const telemetry: Telemetry = {
@@ -344,13 +343,4 @@ export function warnLegacyJaeger(option: string, given: string, otlpUrl: string)
     `@motadata/otel: ${option} ${given} is Jaeger's legacy Thrift collector, which cannot read OTLP; sending OTLP to ${otlpUrl} (Jaeger's OTLP receiver) instead.`,
     WARNING_TYPE,
   );
-}
-
-function startPrometheus(exporter: PrometheusExporter, host: string, port: number): Promise<void> {
-  return exporter.startServer().catch((err: NodeJS.ErrnoException) => {
-    const reason = err.code === 'EADDRINUSE' ? 'is already in use' : `could not be opened (${err.code ?? err.message})`;
-    const error = new Error(`initTelemetry: metrics.port ${port} on ${host} ${reason}; the Prometheus endpoint is not served. Choose another metrics.port.`, { cause: err });
-    process.emitWarning(error.message, WARNING_TYPE);
-    throw error;
-  });
 }

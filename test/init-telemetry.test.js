@@ -276,8 +276,8 @@ describe('initTelemetry()', () => {
         await request(app.url).get('/v1/items/3').set('x-tenant-id', 'acme').expect(200);
         await new Promise((resolve) => setTimeout(resolve, 20));
         const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-        assert.match(text, /http_server_request_duration_bucket\{[^}]*http_route="\/v1\/items\/:id"[^}]*tenant_id="acme"[^}]*le="0\.005"\} \d+/);
-        assert.match(text, /gateway_cost_total\{[^}]*tenant_id="acme"[^}]*\} 0\.003/);
+        assert.match(text, /http_server_request_duration_seconds_bucket\{[^}]*http_route="\/v1\/items\/:id"[^}]*tenant_id="acme"[^}]*le="0\.005"\} \d+/);
+        assert.match(text, /gateway_cost_USD_total\{[^}]*tenant_id="acme"[^}]*\} 0\.003/);
       } finally {
         await app.close();
       }

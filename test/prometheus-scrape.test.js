@@ -1,14 +1,18 @@
 'use strict';
 // A real Prometheus (Debian's package; scripts/install-prometheus.sh) scrapes two gateway
-// processes. The per-tenant running cost is the `gateway.cost` counter: summed across processes
-// by PromQL, it must equal what both processes recorded.
+// processes. The per-tenant running cost is the `gateway.cost` counter (unit USD), queried by the
+// name the OpenTelemetry Collector gives it too, `gateway_cost_USD_total`: summed across processes
+// by PromQL, it must equal what both processes recorded. The same package's promtool lints the
+// kit's endpoint.
 const assert = require('node:assert/strict');
-const { spawn, execFileSync } = require('node:child_process');
+const { spawn, spawnSync, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const readline = require('node:readline');
+const { activeTelemetry } = require('@motadata/otel');
 const { freePort } = require('./support/servers');
+const { scrapeKitEndpoint, families } = require('./support/prometheus');
 
 function start(command, args, env) {
   const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -90,9 +94,9 @@ describe('Prometheus scraping two gateway processes', function () {
 
   it('sums the per-tenant cost across processes', async () => {
     const result = await eventually(async () => {
-      const rows = await query(prometheusUrl, 'sum by (tenant_id) (gateway_cost_total)');
+      const rows = await query(prometheusUrl, 'sum by (tenant_id) (gateway_cost_USD_total)');
       return rows.length === 2 ? rows : undefined;
-    }, 20000, 'gateway_cost_total for two tenants');
+    }, 20000, 'gateway_cost_USD_total for two tenants');
     const byTenant = Object.fromEntries(result.map((r) => [r.metric.tenant_id, Number(r.value[1])]));
     assert.equal(byTenant.acme, 2);
     assert.equal(byTenant.globex, 2);
@@ -101,11 +105,11 @@ describe('Prometheus scraping two gateway processes', function () {
   it('exposes the latency histogram per route and tenant, usable by histogram_quantile', async () => {
     // Each test waits for its own series: none relies on another's scrape having happened.
     const rows = await eventually(async () => {
-      const found = await query(prometheusUrl, 'sum by (le, http_route, tenant_id) (http_server_request_duration_bucket{tenant_id="acme"})');
+      const found = await query(prometheusUrl, 'sum by (le, http_route, tenant_id) (http_server_request_duration_seconds_bucket{tenant_id="acme"})');
       return found.some((r) => r.metric.le === '+Inf' && Number(r.value[1]) === 3) ? found : undefined;
     }, 20000, 'the acme latency histogram from both gateways');
     assert.ok(rows.some((r) => r.metric.http_route === '/v1/generate' && r.metric.le === '+Inf' && Number(r.value[1]) === 3));
-    const p95 = await query(prometheusUrl, 'histogram_quantile(0.95, sum by (le, http_route) (http_server_request_duration_bucket))');
+    const p95 = await query(prometheusUrl, 'histogram_quantile(0.95, sum by (le, http_route) (http_server_request_duration_seconds_bucket))');
     assert.equal(p95[0].metric.http_route, '/v1/generate');
     assert.ok(Number(p95[0].value[1]) > 0 && Number(p95[0].value[1]) <= 10);
   });
@@ -116,5 +120,32 @@ describe('Prometheus scraping two gateway processes', function () {
       return rows.find((r) => r.metric.tenant_id === 'acme' && r.metric.gen_ai_token_type === 'input' && Number(r.value[1]) === 300);
     }, 20000, 'acme input tokens from both gateways');
     assert.equal(Number(acmeInput.value[1]), 300);
+  });
+});
+
+describe('promtool check metrics on the kit\'s Prometheus endpoint', () => {
+  let scraped;
+
+  before(async () => {
+    try {
+      execFileSync('promtool', ['--version'], { stdio: 'ignore' });
+    } catch {
+      throw new Error('promtool is not installed: run `bash scripts/install-prometheus.sh` (as root; Debian\'s prometheus package has it); on a machine that cannot have it, `npm test -- --without prometheus` leaves this file out');
+    }
+    ({ scraped } = await scrapeKitEndpoint());
+  });
+  after(() => activeTelemetry()?.shutdown());
+
+  it('passes with no lint warning on the names the collector writes', () => {
+    assert.deepEqual(Object.keys(families(scraped.text)).sort(), [
+      'gateway_cost_USD_total',
+      'gateway_tokens_used_total',
+      'gen_ai_client_token_usage',
+      'http_server_request_duration_seconds',
+      'target_info',
+    ]);
+    const check = spawnSync('promtool', ['check', 'metrics'], { input: scraped.text, encoding: 'utf8' });
+    assert.equal(`${check.stdout}${check.stderr}`, '');
+    assert.equal(check.status, 0);
   });
 });
