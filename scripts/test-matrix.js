@@ -21,7 +21,7 @@ const CELLS = [
   { name: 'node20-otel2', node: 20, line: 'otel2' },
 ];
 // Test files that need a program outside npm, by program.
-const NEEDS = { prometheus: ['test/prometheus-scrape.test.js'] };
+const NEEDS = { prometheus: ['test/prometheus-scrape.test.js', 'test/e2e/observability-rules.test.js', 'test/e2e/observability-prometheus.test.js'] };
 
 function parseArgs(argv) {
   const opts = { cells: [], without: [], mocha: [] };

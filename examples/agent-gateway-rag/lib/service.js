@@ -9,7 +9,9 @@ const DEFAULT_OTLP_ENDPOINT = 'http://127.0.0.1:4318';
 
 /**
  * OTLP/HTTP for traces and metrics. JSON encoding by default, so a collector, Jaeger or the
- * demo's own receiver can read it; `OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf` switches.
+ * demo's own receiver can read it; `OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf` switches. The
+ * exporters follow OTEL_TRACES_EXPORTER and OTEL_METRICS_EXPORTER (`prometheus`, with
+ * OTEL_EXPORTER_PROMETHEUS_HOST/PORT, serves /metrics for a scrape instead).
  */
 function startTelemetry(serviceName) {
   const env = process.env;
@@ -18,8 +20,8 @@ function startTelemetry(serviceName) {
   return initTelemetry({
     serviceName,
     serviceVersion: '0.1.0',
-    traces: { exporter: 'otlp', protocol, endpoint },
-    metrics: { exporter: 'otlp', protocol, endpoint, intervalMillis: Number(env.OTEL_METRIC_EXPORT_INTERVAL || 10000) },
+    traces: { protocol, endpoint },
+    metrics: { protocol, endpoint, intervalMillis: Number(env.OTEL_METRIC_EXPORT_INTERVAL || 10000) },
     logs: { exporter: 'none' },
   });
 }
