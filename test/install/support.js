@@ -3,6 +3,9 @@
 // a registry on loopback, fresh app folders under one temporary folder, commands run with a
 // chosen Node first on PATH (so npm checks engines against that Node), and the tree walked for
 // copies of a package.
+//
+//   npx mocha --config test/install/.mocharc.json test/install/*.install.js   # or one file
+//   KEEP_INSTALL_TMP=1 ...                                                   # keeps the apps
 const assert = require('node:assert/strict');
 const { spawn } = require('node:child_process');
 const crypto = require('node:crypto');
@@ -169,6 +172,9 @@ async function runFixture(dir, node, script, args = []) {
   return { ...JSON.parse(result.stdout), stderr: result.stderr };
 }
 
+/** The one line the README gives a new app to install the kit and what it needs. */
+const README_INSTALL_LINE = 'npm install @motadata/otel @opentelemetry/api @opentelemetry/sdk-node express';
+
 // The request each fixture app serves, by framework (test/fixtures/install/serve.js).
 const ROUTES = { express: '/orders/:id', koa: '/carts/:id' };
 
@@ -204,5 +210,6 @@ function assertCleanInstall(result) {
 }
 
 module.exports = {
+  README_INSTALL_LINE,
   assertTraced,
   assertCleanInstall, ROOT, FIXTURES, run, report, npmWarnLines, tempDir, makeApp, copyFixtures, copiesOf, kit, runFixture, ensureNode };

@@ -1,0 +1,67 @@
+'use strict';
+// A new app with nothing installed runs the README's one install line. On Node 24 npm picks the
+// OpenTelemetry JS 3.x line, on Node 20 the 2.x line; either way the install is clean once the app
+// has recorded its protobufjs decision, and initTelemetry() with the Express middleware works.
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const { README_INSTALL_LINE, assertCleanInstall, assertTraced, copyFixtures, kit, npmWarnLines, report, run, runFixture, tempDir } = require('./support');
+
+const [NPM, ...INSTALL_ARGS] = README_INSTALL_LINE.split(' ');
+
+/** `npm init -y` in a new folder, then the app's decision on protobufjs's install script. */
+async function newApp(name, node, { registry, allowScripts = true }) {
+  const dir = tempDir(name);
+  for (const args of [['init', '-y'], ...(allowScripts ? [['pkg', 'set', 'allowScripts.protobufjs=false', '--json']] : [])]) {
+    const result = await run('npm', args, { cwd: dir, node });
+    assert.equal(result.code, 0, report(result));
+  }
+  fs.writeFileSync(path.join(dir, '.npmrc'), `@motadata:registry=${registry}\n`);
+  return dir;
+}
+
+describe(`a new app: ${README_INSTALL_LINE}`, function () {
+  this.timeout(300_000);
+  const apps = {};
+
+  before(async () => {
+    const { registry, tarball } = await kit();
+    const install = async (name, node, options, args = INSTALL_ARGS) => {
+      const dir = await newApp(name, node, { registry, ...options });
+      apps[name] = { dir, node, install: await run(NPM, args, { cwd: dir, node }) };
+      copyFixtures(dir, ['serve.js', 'init-telemetry.js']);
+    };
+    // Independent apps: installed side by side (npm's cache is safe to share).
+    await Promise.all([
+      install('node24', 24, {}),
+      install('node20', 20, {}),
+      install('node24-no-allowscripts', 24, { allowScripts: false }),
+      install('node24-tarball-file', 24, {}, INSTALL_ARGS.map((a) => (a === '@motadata/otel' ? tarball : a))),
+    ]);
+  });
+
+  for (const [name, node, line] of [['node24', 24, /^0\.3\d\d\./], ['node20', 20, /^0\.2\d\d\./]]) {
+    describe(`on Node ${node}`, () => {
+      it('exits 0 with no npm warn line', () => {
+        assertCleanInstall(apps[name].install);
+      });
+
+      it(`initTelemetry() and the Express middleware trace and measure, on sdk-node ${line.source}`, async () => {
+        const seen = await runFixture(apps[name].dir, node, 'init-telemetry.js', ['express']);
+        assert.match(seen.versions.sdkNode, line, JSON.stringify(seen.versions));
+        assertTraced(seen, ['express']);
+      });
+    });
+  }
+
+  it('without allowScripts, npm warns about protobufjs\'s postinstall (from sdk-node) and nothing else', () => {
+    const { install } = apps['node24-no-allowscripts'];
+    assert.equal(install.code, 0, report(install));
+    const warned = npmWarnLines(install.output).filter((l) => /^npm warn install-scripts {3}\S/.test(l));
+    assert.deepEqual(warned.map((l) => l.replace(/@[\d.]+ .*/, '')), ['npm warn install-scripts   protobufjs'], report(install));
+  });
+
+  it('with the packed tarball file in place of @motadata/otel: exits 0 with no npm warn line', () => {
+    assertCleanInstall(apps['node24-tarball-file'].install);
+  });
+});
