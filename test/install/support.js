@@ -14,6 +14,7 @@ const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
 const { ensureNode } = require('../../scripts/node-binary');
+const { ROUTES } = require('../fixtures/install/serve'); // the route each fixture app serves
 
 const ROOT = path.join(__dirname, '..', '..');
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'install');
@@ -146,7 +147,7 @@ function serveTarball(tarball, pkg) {
 let packed;
 /**
  * The kit, built and packed once per run (`npm pack` runs the `prepare` script, which builds):
- * { tarball, pkg, registry, packOutput }.
+ * { tarball, dir (unpacked), pkg, registry }.
  */
 function kit() {
   packed ??= (async () => {
@@ -160,7 +161,7 @@ function kit() {
     if (untar.code !== 0) throw new Error(report(untar));
     const dir = path.join(unpacked, 'package');
     const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
-    return { tarball, dir, pkg, registry: await serveTarball(tarball, pkg), packOutput: result.output };
+    return { tarball, dir, pkg, registry: await serveTarball(tarball, pkg) };
   })();
   return packed;
 }
@@ -174,9 +175,6 @@ async function runFixture(dir, node, script, args = []) {
 
 /** The one line the README gives a new app to install the kit and what it needs. */
 const README_INSTALL_LINE = 'npm install @motadata/otel @opentelemetry/api @opentelemetry/sdk-node express';
-
-// The request each fixture app serves, by framework (test/fixtures/install/serve.js).
-const ROUTES = { express: '/orders/:id', koa: '/carts/:id' };
 
 /**
  * What a fixture saw (own-sdk.js or init-telemetry.js): one SERVER span per request, named by
@@ -211,5 +209,16 @@ function assertCleanInstall(result) {
 
 module.exports = {
   README_INSTALL_LINE,
+  ROOT,
+  run,
+  report,
+  npmWarnLines,
+  tempDir,
+  makeApp,
+  copyFixtures,
+  copiesOf,
+  kit,
+  runFixture,
   assertTraced,
-  assertCleanInstall, ROOT, FIXTURES, run, report, npmWarnLines, tempDir, makeApp, copyFixtures, copiesOf, kit, runFixture, ensureNode };
+  assertCleanInstall,
+};
