@@ -12,16 +12,15 @@ const LINES = [
 ];
 const FIXTURES = ['serve.js', 'own-sdk.js', 'init-telemetry.js'];
 
-for (const line of LINES) {
-  describe(`an Express 5 + Koa 3 app on ${line.name} that adds the kit`, function () {
-    this.timeout(300_000);
-    let app;
-    let ownInstall;
-    let kitInstall;
+describe('an app on each OpenTelemetry JS line adds the kit', function () {
+  this.timeout(300_000);
+  const apps = {};
 
-    before(async () => {
-      const { registry } = await kit();
-      app = makeApp(`app-node${line.node}`, {
+  before(async () => {
+    const { registry } = await kit();
+    // Independent apps: installed side by side (npm's cache is safe to share).
+    await Promise.all(LINES.map(async (line) => {
+      const dir = makeApp(`app-node${line.node}`, {
         dependencies: {
           '@opentelemetry/api': line.api,
           '@opentelemetry/sdk-node': line.sdkNode,
@@ -31,41 +30,48 @@ for (const line of LINES) {
         },
         allowScripts: { protobufjs: false },
       }, registry);
-      ownInstall = await run('npm', ['install'], { cwd: app, node: line.node });
-      kitInstall = await run('npm', ['install', '@motadata/otel'], { cwd: app, node: line.node });
-      copyFixtures(app, FIXTURES);
-    });
-
-    it('installs its own packages first with no npm warn line (allowScripts records protobufjs)', () => {
-      assertCleanInstall(ownInstall);
-    });
-
-    it('npm install @motadata/otel: exit 0, no ERESOLVE, peer, EBADENGINE, deprecated or other npm warn line', () => {
-      assertCleanInstall(kitInstall);
-    });
-
-    it('npm ls --all exits 0', async () => {
-      const ls = await run('npm', ['ls', '--all'], { cwd: app, node: line.node });
-      assert.equal(ls.code, 0, report(ls));
-    });
-
-    it('has exactly one copy of @opentelemetry/api and of @opentelemetry/core, the app\'s', () => {
-      assert.deepEqual(copiesOf(app, '@opentelemetry/api'), [{ dir: 'node_modules/@opentelemetry/api', version: line.api }]);
-      const core = copiesOf(app, '@opentelemetry/core');
-      assert.equal(core.length, 1, JSON.stringify(core));
-      assert.deepEqual(copiesOf(app, '@motadata/otel').map((c) => c.dir), ['node_modules/@motadata/otel']);
-    });
-
-    it('its own NodeSDK gets one SERVER span per request and the latency metric from the middleware', async () => {
-      const seen = await runFixture(app, line.node, 'own-sdk.js', ['express', 'koa']);
-      assert.deepEqual(seen.versions, { api: line.api, sdkNode: line.sdkNode });
-      assertTraced(seen, ['express', 'koa']);
-    });
-
-    it('initTelemetry() with the middleware: one SERVER span per request and the latency metric', async () => {
-      const seen = await runFixture(app, line.node, 'init-telemetry.js', ['express', 'koa']);
-      assert.deepEqual(seen.versions, { api: line.api, sdkNode: line.sdkNode });
-      assertTraced(seen, ['express', 'koa']);
-    });
+      const ownInstall = await run('npm', ['install'], { cwd: dir, node: line.node });
+      const kitInstall = await run('npm', ['install', '@motadata/otel'], { cwd: dir, node: line.node });
+      copyFixtures(dir, FIXTURES);
+      apps[line.node] = { dir, ownInstall, kitInstall };
+    }));
   });
-}
+
+  for (const line of LINES) {
+    describe(`Express 5 + Koa 3 on ${line.name}`, () => {
+      const app = () => apps[line.node];
+
+      it('installs its own packages first with no npm warn line (allowScripts records protobufjs)', () => {
+        assertCleanInstall(app().ownInstall);
+      });
+
+      it('npm install @motadata/otel: exit 0, no ERESOLVE, peer, EBADENGINE, deprecated or other npm warn line', () => {
+        assertCleanInstall(app().kitInstall);
+      });
+
+      it('npm ls --all exits 0', async () => {
+        const ls = await run('npm', ['ls', '--all'], { cwd: app().dir, node: line.node });
+        assert.equal(ls.code, 0, report(ls));
+      });
+
+      it('has exactly one copy of @opentelemetry/api and of @opentelemetry/core, and of the kit', () => {
+        assert.deepEqual(copiesOf(app().dir, '@opentelemetry/api'), [{ dir: 'node_modules/@opentelemetry/api', version: line.api }]);
+        const core = copiesOf(app().dir, '@opentelemetry/core');
+        assert.equal(core.length, 1, JSON.stringify(core));
+        assert.deepEqual(copiesOf(app().dir, '@motadata/otel').map((c) => c.dir), ['node_modules/@motadata/otel']);
+      });
+
+      it('its own NodeSDK gets one SERVER span per request and the latency metric from the middleware', async () => {
+        const seen = await runFixture(app().dir, line.node, 'own-sdk.js', ['express', 'koa']);
+        assert.deepEqual(seen.versions, { api: line.api, sdkNode: line.sdkNode });
+        assertTraced(seen, ['express', 'koa']);
+      });
+
+      it('initTelemetry() with the middleware: one SERVER span per request and the latency metric', async () => {
+        const seen = await runFixture(app().dir, line.node, 'init-telemetry.js', ['express', 'koa']);
+        assert.deepEqual(seen.versions, { api: line.api, sdkNode: line.sdkNode });
+        assertTraced(seen, ['express', 'koa']);
+      });
+    });
+  }
+});

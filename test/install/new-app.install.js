@@ -9,13 +9,22 @@ const { README_INSTALL_LINE, assertCleanInstall, assertTraced, copyFixtures, kit
 
 const [NPM, ...INSTALL_ARGS] = README_INSTALL_LINE.split(' ');
 
-/** `npm init -y` in a new folder, then the app's decision on protobufjs's install script. */
-async function newApp(name, node, { registry, allowScripts = true }) {
+/** What `npm init -y` writes (npm 11), with the app's decision on protobufjs's install script. */
+function newApp(name, registry, { allowScripts = true } = {}) {
   const dir = tempDir(name);
-  for (const args of [['init', '-y'], ...(allowScripts ? [['pkg', 'set', 'allowScripts.protobufjs=false', '--json']] : [])]) {
-    const result = await run('npm', args, { cwd: dir, node });
-    assert.equal(result.code, 0, report(result));
-  }
+  const pkg = {
+    name,
+    version: '1.0.0',
+    description: '',
+    main: 'index.js',
+    scripts: { test: 'echo "Error: no test specified" && exit 1' },
+    keywords: [],
+    author: '',
+    license: 'ISC',
+    type: 'commonjs',
+    ...(allowScripts ? { allowScripts: { protobufjs: false } } : {}),
+  };
+  fs.writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`);
   fs.writeFileSync(path.join(dir, '.npmrc'), `@motadata:registry=${registry}\n`);
   return dir;
 }
@@ -27,7 +36,7 @@ describe(`a new app: ${README_INSTALL_LINE}`, function () {
   before(async () => {
     const { registry, tarball } = await kit();
     const install = async (name, node, options, args = INSTALL_ARGS) => {
-      const dir = await newApp(name, node, { registry, ...options });
+      const dir = newApp(name, registry, options);
       apps[name] = { dir, node, install: await run(NPM, args, { cwd: dir, node }) };
       copyFixtures(dir, ['serve.js', 'init-telemetry.js']);
     };

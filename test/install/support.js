@@ -6,6 +6,7 @@
 //
 //   npx mocha --config test/install/.mocharc.json test/install/*.install.js   # or one file
 //   KEEP_INSTALL_TMP=1 ...                                                   # keeps the apps
+//   INSTALL_TIMINGS=1 ...                                                    # times each command
 const assert = require('node:assert/strict');
 const { spawn } = require('node:child_process');
 const crypto = require('node:crypto');
@@ -19,6 +20,7 @@ const { ROUTES } = require('../fixtures/install/serve'); // the route each fixtu
 const ROOT = path.join(__dirname, '..', '..');
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'install');
 const KEEP = process.env.KEEP_INSTALL_TMP === '1';
+const TIMINGS = process.env.INSTALL_TIMINGS === '1';
 
 const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'motadata-install-'));
 process.on('exit', () => {
@@ -41,6 +43,7 @@ function run(command, args, { cwd, node = 20, env = {}, timeout = 240_000 } = {}
   const bin = typeof node === 'number' ? ensureNode(node) : node;
   const fullEnv = { ...process.env, ...NPM_ENV, ...env, PATH: `${path.dirname(bin)}${path.delimiter}${process.env.PATH}` };
   for (const key of Object.keys(fullEnv)) if (FROM_OUTER_NPM.test(key)) delete fullEnv[key];
+  const started = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd, env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'], timeout });
     let [output, stdout, stderr] = ['', '', ''];
@@ -53,7 +56,11 @@ function run(command, args, { cwd, node = 20, env = {}, timeout = 240_000 } = {}
       stderr += chunk;
     });
     child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code: code ?? signal, output, stdout, stderr, command: `${command} ${args.join(' ')}` }));
+    child.on('close', (code, signal) => {
+      const line = `${path.basename(command)} ${args.join(' ')}`;
+      if (TIMINGS) process.stderr.write(`      [${((Date.now() - started) / 1000).toFixed(1)}s] ${line} (in ${path.basename(cwd ?? '.')})\n`);
+      resolve({ code: code ?? signal, output, stdout, stderr, command: line });
+    });
   });
 }
 

@@ -7,9 +7,10 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { copyFixtures, kit, makeApp, report, run } = require('./support');
 
+// Both compilers are the apps' devDependencies (TypeScript 7 under an alias), run by path.
 const COMPILERS = [
-  { version: '5.9.3', tsc: ['npx', 'tsc'] }, // the app's devDependency
-  { version: '7.0.2', tsc: ['npx', '--yes', '-p', 'typescript@7.0.2', 'tsc'] },
+  { version: '5.9.3', bin: 'node_modules/typescript/bin/tsc' },
+  { version: '7.0.2', bin: 'node_modules/typescript7/bin/tsc' },
 ];
 const STRICT = { target: 'ES2022', strict: true, skipLibCheck: false, noEmit: true, types: ['node'] };
 const CONFIGS = {
@@ -24,11 +25,11 @@ const CONFIGS = {
 const APPS = {
   express: {
     dependencies: { '@opentelemetry/api': '1.10.0', express: '5.3.0' },
-    devDependencies: { '@types/node': '20.19.43', '@types/express': '5.0.6', typescript: '5.9.3' },
+    devDependencies: { '@types/node': '20.19.43', '@types/express': '5.0.6', typescript: '5.9.3', typescript7: 'npm:typescript@7.0.2' },
   },
   koa: {
     dependencies: { '@opentelemetry/api': '1.9.0', koa: '3.3.0', '@koa/router': '15.7.0' },
-    devDependencies: { '@types/node': '20.19.43', '@types/koa': '3.0.3', typescript: '5.9.3' },
+    devDependencies: { '@types/node': '20.19.43', '@types/koa': '3.0.3', typescript: '5.9.3', typescript7: 'npm:typescript@7.0.2' },
   },
 };
 // What a published declaration file may import: the API peer, the frameworks' types, Node's.
@@ -68,7 +69,7 @@ describe('TypeScript apps on the packed kit, with no OpenTelemetry SDK installed
     }
   });
 
-  const tsc = (compiler, name) => run(compiler.tsc[0], [...compiler.tsc.slice(1), '-p', `tsconfig.${name}.json`], { cwd: apps[CONFIGS[name].app], node: 24 });
+  const tsc = (compiler, name) => run('node', [compiler.bin, '-p', `tsconfig.${name}.json`], { cwd: apps[CONFIGS[name].app], node: 24 });
 
   it('the apps have @opentelemetry/api and the kit\'s semantic-conventions, no other OpenTelemetry package', () => {
     for (const dir of Object.values(apps)) {
@@ -89,7 +90,7 @@ describe('TypeScript apps on the packed kit, with no OpenTelemetry SDK installed
         // Independent compilations, run side by side.
         const names = ['version', ...CASES.map(([name]) => name)];
         const runs = await Promise.all(names.map((name) => (name === 'version'
-          ? run(compiler.tsc[0], [...compiler.tsc.slice(1), '--version'], { cwd: apps.express, node: 24 })
+          ? run('node', [compiler.bin, '--version'], { cwd: apps.express, node: 24 })
           : tsc(compiler, name))));
         names.forEach((name, i) => (results[name] = runs[i]));
       });
