@@ -4,9 +4,9 @@
 // chosen Node first on PATH (so npm checks engines against that Node), and the tree walked for
 // copies of a package.
 //
-//   npx mocha --config test/install/.mocharc.json test/install/*.install.js   # or one file
-//   KEEP_INSTALL_TMP=1 ...                                                   # keeps the apps
-//   INSTALL_TIMINGS=1 ...                                                    # times each command
+//   npx mocha --config test/install/.mocharc.json                  # all of them (not in `npm test`)
+//   npx mocha --no-config --timeout 300000 --exit test/install/types.install.js   # one file
+//   KEEP_INSTALL_TMP=1 INSTALL_TIMINGS=1 ...                       # keep the apps, time each command
 const assert = require('node:assert/strict');
 const { spawn } = require('node:child_process');
 const crypto = require('node:crypto');
