@@ -8,6 +8,13 @@ import type { OtelMiddlewareOptions } from '../src/options';
 export type { OtelMiddlewareOptions, RequestOtel };
 export type KoaOtelOptions = OtelMiddlewareOptions<KoaContext>;
 
+declare module 'koa' {
+  interface DefaultState {
+    /** This request's telemetry: tenant, trace id, `recordCost()`. Set by `otelMiddleware()`. */
+    otel: RequestOtel;
+  }
+}
+
 interface RouterLayer {
   readonly path?: unknown;
   readonly methods?: unknown;

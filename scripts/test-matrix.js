@@ -5,8 +5,9 @@
 //   node scripts/test-matrix.js [--cell NAME]... [--without prometheus] [-- MOCHA-ARGS...]
 //
 //   --cell NAME         run only this cell (repeatable; also TEST_MATRIX_CELLS="a,b")
-//   --without NAME      this machine cannot have NAME: leave out the test files that need it
-//                       (said loudly); without the flag, those tests fail when NAME is missing
+//   --without NAME      this machine cannot have NAME (prometheus, registry): leave out the test
+//                       files and cells that need it (said loudly); without the flag, those tests
+//                       fail when NAME is missing
 //   -- MOCHA-ARGS       passed to mocha; spec files among them replace .mocharc.json's spec
 const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -19,9 +20,11 @@ const CELLS = [
   { name: 'node24-otel3', node: 24, line: 'otel3' },
   { name: 'node22-otel3', node: 22, line: 'otel3' },
   { name: 'node20-otel2', node: 20, line: 'otel2' },
+  // The packed kit installed into fresh apps of each line from the npm registry (test/install/).
+  { name: 'install', node: 20, line: 'otel2', config: 'test/install/.mocharc.json', needs: 'registry' },
 ];
 // Test files that need a program outside npm, by program.
-const NEEDS = { prometheus: ['test/prometheus-scrape.test.js', 'test/e2e/observability-rules.test.js', 'test/e2e/observability-prometheus.test.js'] };
+const NEEDS = { prometheus: ['test/prometheus-scrape.test.js', 'test/e2e/observability-rules.test.js', 'test/e2e/observability-prometheus.test.js'], registry: [] };
 
 function parseArgs(argv) {
   const opts = { cells: [], without: [], mocha: [] };
@@ -114,19 +117,22 @@ function build() {
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
-  const cells = CELLS.filter((c) => opts.cells.length === 0 || opts.cells.includes(c.name));
+  const cells = CELLS.filter((c) => (opts.cells.length === 0 ? !opts.without.includes(c.needs) : opts.cells.includes(c.name)));
   const started = Date.now();
   const results = [];
   if (!build()) {
     results.push({ cell: 'build', passed: 0, failed: 1, pending: 0, seconds: 0, note: 'npm run build failed; no cell ran' });
   } else {
     const args = mochaArgs(opts);
-    for (const cell of cells) results.push(await runCell(cell, args));
+    for (const cell of cells) results.push(await runCell(cell, cell.config === undefined ? args : ['--config', cell.config, ...opts.mocha]));
   }
 
   console.log(`\n=== summary (${Math.round((Date.now() - started) / 1000)}s) ===`);
   for (const w of opts.without) {
-    console.log(`!!! --without ${w}: ${NEEDS[w].length} test file(s) left out of every cell because this machine was declared unable to run ${w}: ${NEEDS[w].join(', ')}`);
+    const files = NEEDS[w].length > 0 ? `${NEEDS[w].length} test file(s) left out of every cell (${NEEDS[w].join(', ')})` : '';
+    const skippedCells = CELLS.filter((c) => c.needs === w).map((c) => c.name);
+    const what = [files, skippedCells.length > 0 ? `cell ${skippedCells.join(', ')} not run` : ''].filter(Boolean).join('; ');
+    console.log(`!!! --without ${w}: ${what}, because this machine was declared unable to reach ${w}`);
   }
   for (const r of results) {
     console.log(`${r.cell}: ${r.passed} passing, ${r.failed} failing, ${r.pending} pending (${r.seconds}s)${r.note ? ` - ${r.note}` : ''}`);

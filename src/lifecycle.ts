@@ -368,9 +368,10 @@ export class RequestTelemetry implements RequestOtel, ResponseState {
     if (span.isRecording()) {
       if (checked.model !== undefined) span.setAttribute(ATTR_GEN_AI_REQUEST_MODEL, checked.model);
       if (checked.provider !== undefined) span.setAttribute(ATTR_GEN_AI_PROVIDER_NAME, checked.provider);
-      span.setAttribute(ATTR_GEN_AI_USAGE_INPUT_TOKENS, this.inputTokens);
-      span.setAttribute(ATTR_GEN_AI_USAGE_OUTPUT_TOKENS, this.outputTokens);
-      span.setAttribute(ATTR_MOTADATA_COST_USD, this.costUsd);
+      // Only what was given: a cost-only call is not "zero tokens".
+      if (checked.inputTokens !== undefined) span.setAttribute(ATTR_GEN_AI_USAGE_INPUT_TOKENS, this.inputTokens);
+      if (checked.outputTokens !== undefined) span.setAttribute(ATTR_GEN_AI_USAGE_OUTPUT_TOKENS, this.outputTokens);
+      if (checked.usd !== undefined) span.setAttribute(ATTR_MOTADATA_COST_USD, this.costUsd);
     }
     recordCostMetrics(this.instruments, this.metricTenant, this.routeTemplate(), checked);
   }

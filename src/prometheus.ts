@@ -12,7 +12,7 @@ import { createServer } from 'node:http';
 import type { ServerResponse } from 'node:http';
 import { diag } from '@opentelemetry/api';
 import type { Attributes, AttributeValue } from '@opentelemetry/api';
-import type { IMetricReader, MetricData, ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import type { MetricData } from '@opentelemetry/sdk-metrics';
 import { prometheusLabelName, prometheusName } from './prometheus-names';
 import type { PrometheusMetricKind } from './prometheus-names';
 import { sdkPackage } from './sdk';
@@ -22,8 +22,8 @@ const log = diag.createComponentLogger({ namespace: '@motadata/otel/prometheus' 
 
 /** The metric reader to give the SDK and the endpoint that serves it. */
 export interface PrometheusEndpoint {
-  /** The SDK's `PrometheusExporter`; its shutdown also closes the endpoint. */
-  readonly reader: IMetricReader;
+  /** The SDK's `PrometheusExporter` (typed loosely: the kit's declarations name no SDK package); its shutdown also closes the endpoint. */
+  readonly reader: object;
   /** Listens on the host and port; rejects with an error naming `metrics.port` (also a process warning) when it cannot. */
   start(): Promise<void>;
 }
@@ -101,8 +101,14 @@ export function prometheusEndpoint(host: string, port: number): PrometheusEndpoi
   return { reader, start };
 }
 
+/** The part of the SDK's `ResourceMetrics` a renaming touches. */
+interface Collection {
+  readonly scopeMetrics: readonly { readonly metrics: readonly { readonly descriptor: { readonly name: string; readonly unit: string }; readonly dataPoints: readonly object[] }[] }[];
+}
+type MetricOf<T extends Collection> = T['scopeMetrics'][number]['metrics'][number];
+
 /** A copy of a collection with Prometheus metric names, units and label names; the SDK's objects are not touched. */
-export function withPrometheusNames(collected: ResourceMetrics, kindOf: (metric: MetricData) => PrometheusMetricKind): ResourceMetrics {
+export function withPrometheusNames<T extends Collection>(collected: T, kindOf: (metric: MetricOf<T>) => PrometheusMetricKind): T {
   const labelOf = new Map<string, string | undefined>(); // per scrape: a few keys, many points
   const label = (key: string): string | undefined => {
     if (!labelOf.has(key)) labelOf.set(key, prometheusLabelName(key));
@@ -112,10 +118,10 @@ export function withPrometheusNames(collected: ResourceMetrics, kindOf: (metric:
     ...collected,
     scopeMetrics: collected.scopeMetrics.map((scopeMetrics) => ({
       ...scopeMetrics,
-      metrics: scopeMetrics.metrics.map((metric): MetricData => {
+      metrics: scopeMetrics.metrics.map((metric) => {
         const { name, unit } = prometheusName(metric.descriptor.name, metric.descriptor.unit, kindOf(metric));
         const dataPoints = (metric.dataPoints as { attributes: Attributes }[]).map((point) => ({ ...point, attributes: relabel(point.attributes, label) }));
-        return { ...metric, descriptor: { ...metric.descriptor, name, unit }, dataPoints } as MetricData;
+        return { ...metric, descriptor: { ...metric.descriptor, name, unit }, dataPoints };
       }),
     })),
   };

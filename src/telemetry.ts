@@ -103,7 +103,7 @@ export function initTelemetry(options: TelemetryOptions = {}): Telemetry {
     if (name === 'memory') readers.push((onDemandReader = onDemandMetricReader(sdk)));
     else if (name === 'prometheus') {
       const prometheus = prometheusEndpoint(resolved.metrics.host, resolved.metrics.port);
-      readers.push(prometheus.reader);
+      readers.push(prometheus.reader as IMetricReader);
       if (!disabled) pending.push(prometheus.start());
     } else if (name === 'otlp' || name === 'console') {
       const exporter =

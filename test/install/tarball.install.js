@@ -6,7 +6,7 @@ const path = require('node:path');
 const { ROOT, kit, report, run } = require('./support');
 
 const TOP_LEVEL = ['LICENSE', 'README.md', 'package.json'];
-const SHIPPED = /\.(js|d\.ts|mjs|d\.mts)$/;
+const SHIPPED = /\.(js|js\.map|d\.ts|mjs|d\.mts)$/;
 
 /** Every file under dir, relative to it, with / separators. */
 function filesUnder(dir) {
@@ -36,10 +36,15 @@ describe('the packed kit', function () {
       assert.deepEqual(listed.filter((f) => !f.includes('/')), TOP_LEVEL);
     });
 
-    it('ships exactly the built .js, .d.ts, .mjs and .d.mts files of dist/, no source maps', () => {
+    it('ships exactly the built files of dist/, source maps with their sources inlined', () => {
       const built = filesUnder(path.join(ROOT, 'dist')).map((f) => `dist/${f}`);
-      assert.ok(built.some((f) => f.endsWith('.map')), 'the build writes source maps');
       assert.deepEqual(listed.filter((f) => f.includes('/')), built.filter((f) => SHIPPED.test(f)).sort());
+      const maps = listed.filter((f) => f.endsWith('.js.map'));
+      assert.ok(maps.length > 0, 'source maps are shipped');
+      for (const map of maps) {
+        const { sources, sourcesContent } = JSON.parse(fs.readFileSync(path.join(packed.dir, map), 'utf8'));
+        assert.equal(sourcesContent?.length, sources.length, `${map} carries its sources`);
+      }
     });
 
     it('ships no tests, examples, benchmarks, scripts, docs or TypeScript sources', () => {

@@ -155,6 +155,14 @@ describe('otelMiddleware(): tenant, cost and options', () => {
           assert.deepEqual(usage.value.buckets.boundaries.slice(0, 4), [1, 4, 16, 64]);
         });
 
+        it('puts only what was given on the span: a cost alone is no "zero tokens"', async () => {
+          await request(url).get('/v1/bad-cost').query({ field: 'usd', value: '0.5', kind: 'number' }).set('x-tenant-id', 'cost-only').expect(200);
+          const [span] = await waitForServerSpans(telemetry);
+          assert.equal(span.attributes['motadata.llm.cost.usd'], 0.5);
+          assert.equal(span.attributes['gen_ai.usage.input_tokens'], undefined);
+          assert.equal(span.attributes['gen_ai.usage.output_tokens'], undefined);
+        });
+
         const bad = [
           ['usd', '-1', 'number', /"usd" must be a number in \[0, 1000000\], got -1/],
           ['usd', 'NaN', 'number', /"usd" must be a number in \[0, 1000000\], got NaN/],
