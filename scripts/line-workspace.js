@@ -15,7 +15,7 @@ const root = path.join(__dirname, '..');
 const LINES = ['otel2', 'otel3'];
 // The sources too, with their timestamps: a build in the workspace (the demo's, when dist looks
 // older than its sources) must find them, and must not be triggered by the copy itself.
-const COPIED = ['package.json', '.mocharc.json', 'tsconfig.json', 'src', 'middleware', 'dist', 'test', 'examples', 'bench', 'scripts'];
+const COPIED = ['package.json', '.mocharc.json', 'tsconfig.json', 'README.md', 'CONTRIBUTING.md', 'LICENSE', 'docs', 'src', 'middleware', 'dist', 'test', 'examples', 'bench', 'scripts'];
 
 function mtime(file) {
   try {

@@ -10,10 +10,11 @@ const { startOtlpReceiver } = require('./support/otlp-receiver');
 const SERVER = 2; // OTLP SpanKind enum: SPAN_KIND_SERVER
 const CLIENT = 3;
 
-function startApp(file, env) {
+/** Starts an example with `env`; its first line says its URL, the rest of its output goes to `onOutput`. */
+function startApp(file, env, onOutput = () => {}) {
   const child = spawn(process.execPath, [path.join(__dirname, '..', 'examples', 'quickstart', file)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   const ready = new Promise((resolve, reject) => {
-    readline.createInterface({ input: child.stdout }).once('line', (line) => resolve(JSON.parse(line).url));
+    readline.createInterface({ input: child.stdout }).on('line', (line) => (line.startsWith('{"url"') ? resolve(JSON.parse(line).url) : onOutput(`${line}\n`)));
     child.once('exit', (code) => reject(new Error(`${file} exited with ${code}`)));
   });
   return { child, ready };
@@ -56,5 +57,22 @@ describe('the README quickstart (Express -> Koa, two processes)', function () {
     assert.equal(agentServer.attributes['tenant.id'], 'acme');
     assert.equal(gatewayServer.attributes['tenant.id'], 'acme');
     assert.equal(gatewayServer.attributes['gen_ai.usage.input_tokens'], 120);
+  });
+
+  it('prints its spans on the console with OTEL_TRACES_EXPORTER=console, one trace id across both services (the README\'s run)', async () => {
+    const consoleEnv = { OTEL_TRACES_EXPORTER: 'console', OTEL_METRICS_EXPORTER: 'console', OTEL_LOGS_EXPORTER: 'console', OTEL_BSP_SCHEDULE_DELAY: '100' };
+    const output = { gateway: '', agent: '' };
+    const gateway = startApp('koa-app.js', { ...consoleEnv, PORT: '0' }, (chunk) => (output.gateway += chunk));
+    apps.push(gateway);
+    const agent = startApp('express-app.js', { ...consoleEnv, PORT: '0', GATEWAY_URL: await gateway.ready }, (chunk) => (output.agent += chunk));
+    apps.push(agent);
+    const res = await fetch(`${await agent.ready}/v1/tasks`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-tenant-id': 'acme' }, body: JSON.stringify({ prompt: 'hi' }) });
+    const { traceId } = await res.json();
+    // The console exporter writes each span as an object: its name, then its traceId.
+    const spanNamed = (text, name) => new RegExp(`traceId: '${traceId}'[\\s\\S]*?name: '${name.replace('/', '\\/')}'|name: '${name.replace('/', '\\/')}'[\\s\\S]*?traceId: '${traceId}'`).test(text);
+    const deadline = Date.now() + 10000;
+    while (!(spanNamed(output.agent, 'POST /v1/tasks') && spanNamed(output.gateway, 'POST /v1/generate')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(spanNamed(output.agent, 'POST /v1/tasks'), output.agent);
+    assert.ok(spanNamed(output.gateway, 'POST /v1/generate'), output.gateway);
   });
 });
