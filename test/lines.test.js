@@ -1,7 +1,8 @@
 'use strict';
 // lines/otel3/package.json is the dev tree on the OpenTelemetry JS 3.x line. It must stay in step
 // with the root package.json (the 2.x line): the same packages and, outside @opentelemetry/*, the
-// same versions, so that the two lines differ only in OpenTelemetry.
+// same versions, so that the two lines differ only in OpenTelemetry and in the few packages
+// whose newest release needs a newer Node than the root tree's.
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -20,6 +21,11 @@ const isOtel = (name) => name.startsWith('@opentelemetry/');
 // OpenTelemetry packages of the 2.x line that have no 3.x release; the 3.x line adds none.
 const ONLY_IN_OTEL2 = ['@opentelemetry/sdk-trace-base', '@opentelemetry/sdk-trace-node', '@opentelemetry/propagator-jaeger'];
 const ONLY_IN_OTEL3 = [];
+// Outside OpenTelemetry: packages whose newest release needs Node >= 22, which the root tree (the
+// Node 20 cell) cannot take. The 3.x line runs on Node 22 and 24 only, so it takes that release.
+const NEWER_ON_OTEL3 = {
+  openai: { root: '6.49.0', line: '7.60.0', why: 'openai 7 declares engines node >= 22; 6.49.0 is the last release without that floor' },
+};
 
 describe('lines/otel3 follows the root package.json', () => {
   const root = readJson('package.json');
@@ -31,9 +37,16 @@ describe('lines/otel3 follows the root package.json', () => {
     assert.deepEqual(lineNames, rootNames);
   });
 
-  it('pins every package outside @opentelemetry/* at the root version', () => {
+  it('pins every other package outside @opentelemetry/* at the root version', () => {
     for (const [name, version] of Object.entries(root.devDependencies)) {
-      if (!isOtel(name)) assert.equal(line.devDependencies[name], version, name);
+      if (!isOtel(name) && !(name in NEWER_ON_OTEL3)) assert.equal(line.devDependencies[name], version, name);
+    }
+  });
+
+  it('takes the newer release only of the packages documented as needing Node >= 22', () => {
+    for (const [name, { root: rootVersion, line: lineVersion, why }] of Object.entries(NEWER_ON_OTEL3)) {
+      assert.equal(root.devDependencies[name], rootVersion, `${name} in the root (${why})`);
+      assert.equal(line.devDependencies[name], lineVersion, `${name} in lines/otel3 (${why})`);
     }
   });
 
