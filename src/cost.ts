@@ -102,9 +102,9 @@ export function recordCostOutsideRequest(cost: LlmCost): void {
 // Model, provider and operation names are the application's, but a gateway may pass on what its
 // callers ask for: each is capped like the tenant, so no caller can grow the metric series
 // without bound (the SDK's cumulative storage keeps every attribute set it has seen).
-const modelCap = new CardinalityCap(200);
-const providerCap = new CardinalityCap(50);
-const operationCap = new CardinalityCap(50);
+export const modelCap = new CardinalityCap(200);
+export const providerCap = new CardinalityCap(50);
+export const operationCap = new CardinalityCap(50);
 
 /** The cost metrics of one call: `gateway.cost`, `gateway.tokens.used`, `gen_ai.client.token.usage`. */
 export function recordCostMetrics(instruments: KitInstruments, tenant: string | undefined, route: string | undefined, cost: CheckedCost): void {
