@@ -27,6 +27,7 @@ export {
   ATTR_MOTADATA_COST_USD,
   ATTR_GEN_AI_PROVIDER_NAME,
   ATTR_GEN_AI_REQUEST_MODEL,
+  ATTR_GEN_AI_RESPONSE_MODEL,
   ATTR_GEN_AI_OPERATION_NAME,
   ATTR_GEN_AI_USAGE_INPUT_TOKENS,
   ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
@@ -35,6 +36,11 @@ export {
   METRIC_GATEWAY_COST,
   METRIC_GATEWAY_TOKENS_USED,
   METRIC_GEN_AI_CLIENT_TOKEN_USAGE,
+  METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
+  METRIC_GEN_AI_SERVER_REQUEST_DURATION,
+  METRIC_GEN_AI_SERVER_TIME_TO_FIRST_TOKEN,
+  METRIC_GEN_AI_SERVER_TIME_PER_OUTPUT_TOKEN,
+  EVENT_GEN_AI_FIRST_TOKEN,
   METRIC_TENANT_REJECTED,
   OTHER_TENANT,
 } from './semconv';
@@ -49,6 +55,7 @@ export type {
 } from './telemetry-options';
 export type { HeaderCarrier } from './fetch';
 export type { LlmCost } from './cost';
+export type { StreamOptions, StreamChunksOptions } from './stream-options';
 export type { RequestOtel } from './lifecycle';
 export type { OtelMiddlewareOptions, TenantOptions, IgnoreMatcher } from './options';
 export type { SpanStatusName } from './facades/span';

@@ -17,7 +17,7 @@ import {
 } from './bound';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { checkCost, recordCostMetrics } from './cost';
-import type { LlmCost } from './cost';
+import type { CheckedCost, LlmCost } from './cost';
 import { kitInstruments } from './instruments';
 import type { KitInstruments } from './instruments';
 import { isIgnored, isIgnoredPath, pathOf, resolveOptions } from './options';
@@ -37,6 +37,9 @@ import { RequestBaggage } from './request-baggage';
 import { errorType as errorTypeOf } from './error-type';
 import { attachToResponse, requestHostAttributes, sendTraceId, traceparentOf } from './response';
 import type { ResponseState } from './response';
+import { GenAiStream } from './stream';
+import { checkChunks } from './stream-options';
+import type { StreamChunksOptions, StreamOptions } from './stream-options';
 
 const log = diag.createComponentLogger({ namespace: '@motadata/otel/middleware' });
 const SERVER_SPAN = Object.freeze({ kind: SpanKind.SERVER });
@@ -113,8 +116,45 @@ export interface RequestOtel {
    * Adds LLM cost and token usage to this request: span attributes (several calls add up) and
    * the metrics `gateway.cost`, `gateway.tokens.used` and `gen_ai.client.token.usage`.
    * @throws TypeError on a negative, NaN or non-numeric amount; nothing is recorded then.
+   *
+   * In a streamed response (see `stream()`), the first call for the streamed operation (same
+   * `operation`, and `model` when both name one) gives the stream's final usage: what it leaves
+   * out (tokens, cost from `price`) comes from the stream. After the client went away the kit has
+   * recorded what was streamed so far; a later call records only what exceeds that.
    */
   recordCost(cost: LlmCost): void;
+  /**
+   * Wraps the chunks of a streamed GenAI response (an LLM's tokens, an upstream's stream) so the
+   * kit times it: the first chunk with a token is the first token (a `gen_ai.first_token` event
+   * on the SERVER span), each chunk adds its output tokens (`tokensOf`, one per chunk by
+   * default). When the response closes (ends, or the client goes away), the kit records
+   * `gen_ai.server.request.duration`, `gen_ai.server.time_to_first_token` and
+   * `gen_ai.server.time_per_output_token`, and the stream's usage if the handler recorded none
+   * (tokens so far, and cost from `price`), once. If the client goes away first, iteration ends
+   * and the source's `return()` is called, so the model stops generating.
+   * @throws TypeError on bad options or when `chunks` is not async iterable.
+   * @example
+   * res.writeHead(200, { 'content-type': 'text/event-stream' });
+   * const tokens = req.otel.stream(model.generate(prompt), { model: 'local-small', provider: 'local', inputTokens, price });
+   * for await (const token of tokens) res.write(`data: ${JSON.stringify({ token })}\n\n`);
+   * res.end();
+   */
+  stream<T>(chunks: AsyncIterable<T>, options?: StreamChunksOptions<T>): AsyncIterable<T>;
+  /**
+   * For a handler that writes a streamed response itself: the first output token goes out now
+   * (time to first token, the `gen_ai.first_token` event). Later calls only add `options`.
+   * @example
+   * req.otel.streamStarted({ model: 'gpt-4o', provider: 'openai' });
+   */
+  streamStarted(options?: StreamOptions): void;
+  /**
+   * For a handler that writes a streamed response itself: `outputTokens` output tokens have gone
+   * out so far (a running total; the first call above 0 also marks the first token).
+   * @throws TypeError unless `outputTokens` is a non-negative safe integer.
+   * @example
+   * for await (const token of model.generate(prompt)) { res.write(sse(token)); req.otel.streamProgress(++sent); }
+   */
+  streamProgress(outputTokens: number): void;
 }
 
 /**
@@ -217,6 +257,8 @@ export class RequestTelemetry implements RequestOtel, ResponseState {
   private costUsd = 0;
   private inputTokens = 0;
   private outputTokens = 0;
+  /** The streamed GenAI response, once a handler reports one. */
+  private genAi: GenAiStream | undefined = undefined;
   prevWriteHead: ServerResponse['writeHead'] | undefined;
   private readonly startTime = performance.now();
   private readonly rpc: RPCMetadata | undefined;
@@ -359,7 +401,41 @@ export class RequestTelemetry implements RequestOtel, ResponseState {
   }
 
   recordCost(cost: LlmCost): void {
-    const checked = checkCost(cost);
+    let checked: CheckedCost | undefined = checkCost(cost);
+    if (this.genAi !== undefined) checked = this.genAi.reconcile(cost, checked);
+    if (checked !== undefined) this.addCost(checked);
+  }
+
+  stream<T>(chunks: AsyncIterable<T>, options?: StreamChunksOptions<T>): AsyncIterable<T> {
+    checkChunks(chunks, options?.tokensOf);
+    return this.genAiStream(options).chunks(this.res, chunks, options?.tokensOf);
+  }
+
+  streamStarted(options?: StreamOptions): void {
+    this.genAiStream(options).started();
+  }
+
+  streamProgress(outputTokens: number): void {
+    // Assigned once the call is known good: a bad call starts no stream.
+    const stream = this.genAi ?? new GenAiStream(this.span);
+    stream.progress(outputTokens);
+    this.genAi = stream;
+  }
+
+  private genAiStream(options: StreamOptions | undefined): GenAiStream {
+    const stream = this.genAi ?? new GenAiStream(this.span);
+    if (options !== undefined) stream.configure(options);
+    return (this.genAi = stream);
+  }
+
+  /** At the response's close: the stream's usage unless the handler recorded it, then its latency metrics. */
+  private endStream(stream: GenAiStream, errorType: string | undefined, tenant: string | undefined, route: string | undefined): void {
+    const usage = stream.close();
+    if (usage !== undefined) this.addCost(usage);
+    stream.recordLatency(this.startTime, errorType, tenant, route);
+  }
+
+  private addCost(checked: CheckedCost): void {
     // The span carries the request's totals: several calls add up.
     this.costUsd += checked.usd ?? 0;
     this.inputTokens += checked.inputTokens ?? 0;
@@ -460,6 +536,8 @@ export class RequestTelemetry implements RequestOtel, ResponseState {
     if (tenant !== undefined) attributes[ATTR_TENANT_ID] = tenant;
     if (errorType !== undefined) attributes[ATTR_ERROR_TYPE] = errorType;
     this.instruments.requestDuration.record(durationSeconds, attributes);
+    // A GenAI operation that answered 4xx failed too (bad request, unknown model).
+    if (this.genAi !== undefined) this.endStream(this.genAi, errorType ?? (statusCode !== undefined && statusCode >= 400 ? String(statusCode) : undefined), tenant, route);
     if (this.rpc === undefined) this.span.end();
   }
 
@@ -518,4 +596,7 @@ export const IGNORED_REQUEST: RequestOtel = Object.freeze({
   },
   route: undefined,
   recordCost(): void {},
+  stream: <T>(chunks: AsyncIterable<T>): AsyncIterable<T> => chunks,
+  streamStarted(): void {},
+  streamProgress(): void {},
 });
