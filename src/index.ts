@@ -7,6 +7,7 @@ export { initTelemetry, activeTelemetry } from './telemetry';
 export { tracedFetch, injectTraceHeaders } from './fetch';
 export { currentRequest } from './lifecycle';
 export { recordCostOutsideRequest } from './cost';
+export { genAiCall } from './genai-client';
 export { createPropagator } from './propagation';
 export type { PropagatorName } from './propagation';
 export { StrictW3CTraceContextPropagator, RANDOM_TRACE_ID_FLAG } from './tracecontext';
@@ -55,6 +56,7 @@ export type {
 } from './telemetry-options';
 export type { HeaderCarrier } from './fetch';
 export type { LlmCost } from './cost';
+export type { GenAiCallOptions } from './genai-client';
 export type { StreamOptions, StreamChunksOptions } from './stream-options';
 export type { RequestOtel } from './lifecycle';
 export type { OtelMiddlewareOptions, TenantOptions, IgnoreMatcher } from './options';

@@ -39,24 +39,26 @@ export function checkChunks(chunks: unknown, tokensOf: unknown): void {
   if (tokensOf !== undefined && typeof tokensOf !== 'function') throw new TypeError(`stream: "tokensOf" must be a function, got ${typeof tokensOf}`);
 }
 
-export function checkName(field: string, value: unknown): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string' || value === '') throw new TypeError(`stream: "${field}" must be a non-empty string, got ${typeof value === 'string' ? '""' : typeof value}`);
-  return value;
-}
-
 export function checkTokens(field: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw new TypeError(`stream: "${field}" must be a non-negative safe integer, got ${String(value)}`);
   return value;
 }
 
-export function checkPrice(price: unknown): { input: number; output: number } {
+/** `price`, checked: USD per input and output token, each finite and non-negative (0 when left out). */
+export function checkPrice(price: unknown, caller = 'stream'): { input: number; output: number } {
   const p = price as { input?: unknown; output?: unknown } | null;
   const valid = (v: unknown) => v === undefined || (typeof v === 'number' && Number.isFinite(v) && v >= 0);
   if (typeof p !== 'object' || p === null || !valid(p.input) || !valid(p.output)) {
-    throw new TypeError('stream: "price" must be { input?, output? }, each a finite non-negative number of USD per token');
+    throw new TypeError(`${caller}: "price" must be { input?, output? }, each a finite non-negative number of USD per token`);
   }
   return { input: (p.input as number | undefined) ?? 0, output: (p.output as number | undefined) ?? 0 };
+}
+
+/** A name option, checked: a non-empty string, or undefined. */
+export function checkName(field: string, value: unknown, caller = 'stream'): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value === '') throw new TypeError(`${caller}: "${field}" must be a non-empty string, got ${typeof value === 'string' ? '""' : typeof value}`);
+  return value;
 }
 
 /** A chunk's tokens from the handler's `tokensOf`; a bad answer counts none rather than breaking the stream. */
