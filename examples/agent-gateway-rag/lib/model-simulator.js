@@ -7,7 +7,8 @@
 //   words with the question;
 // - embeddings are hashed bag-of-words vectors, so cosine similarity still ranks texts that share
 //   words above texts that do not;
-// - latency is configurable, and the model `fail-model` always fails like a provider outage.
+// - latency is configurable, and the model `fail-model` always fails like a provider outage;
+// - a streamed generation yields the same answer token by token, a configurable delay apart.
 
 /** USD per million tokens. Illustrative only. */
 const PRICES = Object.freeze({
@@ -23,12 +24,17 @@ const STOP_WORDS = new Set(
   'a an and are as at be by can do does for from how i in is it of on or our the this to we what when where which who why with you your'.split(' '),
 );
 
-/** An error the gateway maps to an HTTP status: 400 for a bad request, 502 for a provider failure. */
+/**
+ * An error the gateway maps to an HTTP status: 400 for a bad request, 502 for a provider failure.
+ * `kind` says which: `model_not_found`, `model_not_supported` or `provider_unavailable` (not
+ * `code`, which OpenTelemetry would take for the exception's type).
+ */
 class ProviderError extends Error {
-  constructor(message, status) {
+  constructor(message, status, kind) {
     super(message);
     this.name = 'ProviderError';
     this.status = status;
+    this.kind = kind;
     this.expose = true;
   }
 }
@@ -36,6 +42,11 @@ class ProviderError extends Error {
 /** Tokens as the simulator counts them: words and punctuation marks. */
 function countTokens(text) {
   return (String(text).match(/[\p{L}\p{N}]+|[^\s\p{L}\p{N}]/gu) ?? []).length;
+}
+
+/** The same tokens with the whitespace before each, so the pieces join back into the text. */
+function tokenPieces(text) {
+  return String(text).match(/\s*(?:[\p{L}\p{N}]+|[^\s\p{L}\p{N}])/gu) ?? [];
 }
 
 function words(text) {
@@ -68,6 +79,12 @@ function cost(model, promptTokens, completionTokens) {
   return Number(((promptTokens * price.input + completionTokens * price.output) / 1e6).toFixed(8));
 }
 
+/** USD per input and per output token of a model. */
+function pricePerToken(model) {
+  const price = PRICES[model];
+  return { input: price.input / 1e6, output: price.output / 1e6 };
+}
+
 /** The sentence of the prompt's context that best answers its question (or task). */
 function extractiveAnswer(prompt) {
   const lines = String(prompt).split('\n');
@@ -91,19 +108,31 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Creates the simulator.
- * @param {{ latencyMs?: number, failModels?: string[] }} [options]
+ * @param {{ latencyMs?: number, tokenDelayMs?: number, failModels?: string[] }} [options]
  *   latencyMs: base latency of a generation (embeddings take a fifth of it), plus 0.2 ms per
- *   output token. failModels: models that always fail with a provider error.
+ *   output token; a streamed generation's first token comes after it. tokenDelayMs: the time
+ *   between two tokens of a streamed generation. failModels: models that always fail with a
+ *   provider error.
  */
-function createModelSimulator({ latencyMs = 25, failModels = ['fail-model'] } = {}) {
+function createModelSimulator({ latencyMs = 25, tokenDelayMs = 2, failModels = ['fail-model'] } = {}) {
   if (!Number.isFinite(latencyMs) || latencyMs < 0) throw new TypeError(`latencyMs must be a non-negative number, got ${latencyMs}`);
+  if (!Number.isFinite(tokenDelayMs) || tokenDelayMs < 0) throw new TypeError(`tokenDelayMs must be a non-negative number, got ${tokenDelayMs}`);
   const failing = new Set(failModels);
 
   function checkModel(model, kind) {
-    if (failing.has(model)) throw new ProviderError(`local model simulator: model "${model}" is configured to fail (simulated provider outage)`, 502);
-    if (!(model in PRICES)) throw new ProviderError(`unknown model "${model}"; known: ${Object.keys(PRICES).join(', ')}`, 400);
+    if (failing.has(model)) throw new ProviderError(`local model simulator: model "${model}" is configured to fail (simulated provider outage)`, 502, 'provider_unavailable');
+    if (!(model in PRICES)) throw new ProviderError(`unknown model "${model}"; known: ${Object.keys(PRICES).join(', ')}`, 400, 'model_not_found');
     if ((kind === 'embeddings') !== EMBEDDING_MODELS.has(model)) {
-      throw new ProviderError(`model "${model}" does not support ${kind}`, 400);
+      throw new ProviderError(`model "${model}" does not support ${kind}`, 400, 'model_not_supported');
+    }
+  }
+
+  // An async generator: it stops where its consumer does (return()), as a provider stream does.
+  async function* pieces(text) {
+    const all = tokenPieces(text);
+    for (let i = 0; i < all.length; i++) {
+      await sleep(i === 0 ? latencyMs : tokenDelayMs);
+      yield all[i];
     }
   }
 
@@ -120,6 +149,20 @@ function createModelSimulator({ latencyMs = 25, failModels = ['fail-model'] } = 
       await sleep(latencyMs + completionTokens * 0.2);
       return { text, promptTokens, completionTokens, costUsd: cost(model, promptTokens, completionTokens) };
     },
+
+    /**
+     * A streamed generation: the same answer as generate(), its tokens (text pieces) yielded by
+     * `tokens` one at a time. Checks the model at once, so a bad one throws before any token.
+     * @returns {{ promptTokens, completionTokens, tokens: AsyncGenerator<string> }}
+     */
+    stream({ model, prompt }) {
+      checkModel(model, 'generation');
+      const text = extractiveAnswer(prompt);
+      return { promptTokens: countTokens(prompt), completionTokens: countTokens(text), tokens: pieces(text) };
+    },
+
+    cost,
+    pricePerToken,
 
     /** @returns {Promise<{ vectors: number[][], promptTokens, completionTokens: 0, costUsd }>} */
     async embed({ model, input }) {
