@@ -4,11 +4,17 @@
 // in the `gateway.cost` / `gateway.tokens.used` metrics. The provider here is the deterministic
 // local model simulator (lib/model-simulator.js), not a real LLM.
 //
-//   POST /v1/generate    { prompt, model? }  -> { model, text, usage, costUsd, cached }
-//   POST /v1/embeddings  { input, model? }   -> { model, vectors, usage, costUsd, cached }
+//   POST /v1/chat/completions  OpenAI's Chat Completions: JSON, or SSE chunks with `stream: true`
+//   POST /v1/embeddings        OpenAI's Embeddings, plus { vectors, usage, costUsd, cached } for rag
+//   POST /v1/generate          { prompt, model? }  -> { model, text, usage, costUsd, cached }
+//
+// The OpenAI routes answer errors in OpenAI's shape ({ error: { message, type, param, code } }).
+// A streamed answer goes through req.otel.stream(), so the SERVER span gets its first-token event
+// and the gateway records time to first token and per output token.
 //
 // The tenant comes only from the caller's W3C baggage (`tenant.id`), never from a header: the
 // gateway is internal, and its callers (agent, rag) put the tenant there.
+const { Readable } = require('node:stream');
 const Koa = require('koa');
 const Router = require('@koa/router');
 const { gateway } = require('@motadata/otel');
@@ -16,6 +22,7 @@ const { otelMiddleware } = require('@motadata/otel/koa');
 const { LruCache } = require('./lib/lru-cache');
 const { createModelSimulator } = require('./lib/model-simulator');
 const { check, errorBody, readJsonBody, statusOf } = require('./lib/http-json');
+const { OPENAI_PATHS, answerHead, chatEvents, checkChat, completion, embeddings, invalid, modelNotFound, openAiError } = require('./lib/openai-api');
 
 const MAX_EMBEDDING_INPUTS = 256;
 
@@ -30,12 +37,22 @@ function createGatewayApp({ simulator = createModelSimulator(), cacheSize = 500 
   const cacheKey = (tenantId, kind, model, text) => JSON.stringify([tenantId ?? null, kind, model, text]);
 
   const app = new Koa();
+  // A client that leaves mid-stream (Koa 3 reports it as a premature close) is ordinary for SSE.
+  app.on('error', (err) => {
+    if (err?.code !== 'ERR_STREAM_PREMATURE_CLOSE') app.onerror(err);
+  });
   // Outermost, so errors pass through otelMiddleware first (which records them on the SERVER
   // span) and are turned into JSON on the way out.
   app.use(async function jsonErrors(ctx, next) {
     try {
       await next();
     } catch (err) {
+      if (OPENAI_PATHS.has(ctx.path)) {
+        const { status, body } = openAiError(err);
+        ctx.status = status;
+        ctx.body = body;
+        return;
+      }
       ctx.status = statusOf(err);
       ctx.body = errorBody(err, ctx.status);
     }
@@ -64,25 +81,50 @@ function createGatewayApp({ simulator = createModelSimulator(), cacheSize = 500 
     });
   });
 
-  router.post('/v1/embeddings', async (ctx) => {
-    const { input, model = 'local-embed' } = await readJsonBody(ctx);
-    const inputs = typeof input === 'string' ? [input] : input;
-    check(
-      Array.isArray(inputs) && inputs.length > 0 && inputs.length <= MAX_EMBEDDING_INPUTS && inputs.every((s) => typeof s === 'string' && s !== ''),
-      `"input" must be a non-empty string or an array of 1 to ${MAX_EMBEDDING_INPUTS} of them`,
+  router.post('/v1/chat/completions', async (ctx) => {
+    const { model, prompt, stream, includeUsage } = checkChat(await readJsonBody(ctx), (name) => name in simulator.prices);
+    const provider = simulator.provider;
+    const head = answerHead(model);
+    if (!stream) {
+      const result = await gateway.callProvider({ provider, model }, () => simulator.generate({ model, prompt }));
+      ctx.body = completion(head, result.text, result.promptTokens, result.completionTokens);
+      return;
+    }
+    // Throws for a model that cannot answer, while an error response can still be sent.
+    const generation = simulator.stream({ model, prompt });
+    const { otel } = ctx.state;
+    const inputTokens = generation.promptTokens;
+    // With the price, a stream whose client goes away still has its cost recorded.
+    const tokens = otel.stream(generation.tokens, { model, provider, inputTokens, price: simulator.pricePerToken(model) });
+    ctx.type = 'text/event-stream';
+    ctx.set('cache-control', 'no-cache');
+    ctx.body = Readable.from(
+      chatEvents(head, tokens, includeUsage, (sent) => {
+        otel.recordCost({ model, provider, inputTokens, outputTokens: sent, usd: simulator.cost(model, inputTokens, sent) });
+        return { promptTokens: inputTokens, completionTokens: sent };
+      }),
     );
-    check(typeof model === 'string' && model in simulator.prices, `"model" must be one of ${Object.keys(simulator.prices).join(', ')}`);
+  });
+
+  router.post('/v1/embeddings', async (ctx) => {
+    const { input, model = 'local-embed', encoding_format: encoding = 'float' } = await readJsonBody(ctx);
+    const inputs = typeof input === 'string' ? [input] : input;
+    if (!(Array.isArray(inputs) && inputs.length > 0 && inputs.length <= MAX_EMBEDDING_INPUTS && inputs.every((s) => typeof s === 'string' && s !== ''))) {
+      throw invalid(`'input' must be a non-empty string or an array of 1 to ${MAX_EMBEDDING_INPUTS} of them`, 'input');
+    }
+    if (typeof model !== 'string' || !(model in simulator.prices)) throw modelNotFound(model);
+    if (encoding !== 'float' && encoding !== 'base64') throw invalid("'encoding_format' must be 'float' or 'base64'", 'encoding_format');
     const { tenantId } = ctx.state.otel;
     const key = cacheKey(tenantId, 'embeddings', model, inputs);
 
     const cached = await gateway.checkCache({ model }, async () => cache.get(key));
     if (cached !== undefined) {
-      ctx.body = { model, vectors: cached, usage: { promptTokens: 0, completionTokens: 0 }, costUsd: 0, cached: true };
+      ctx.body = embeddingsBody(model, cached, encoding, { promptTokens: 0, completionTokens: 0 }, 0, true);
       return;
     }
     const result = await gateway.callProvider({ provider: simulator.provider, model, operation: 'embeddings' }, () => simulator.embed({ model, input: inputs }));
     cache.set(key, result.vectors);
-    ctx.body = { model, vectors: result.vectors, usage: usageOf(result), costUsd: result.costUsd, cached: false };
+    ctx.body = embeddingsBody(model, result.vectors, encoding, usageOf(result), result.costUsd, false);
   });
 
   app.use(router.routes());
@@ -94,11 +136,18 @@ function usageOf(result) {
   return { promptTokens: result.promptTokens, completionTokens: result.completionTokens };
 }
 
+/** OpenAI's embeddings answer, plus the fields rag reads (vectors, camel-case usage, costUsd, cached) until it moves to the openai client. */
+function embeddingsBody(model, vectors, encoding, usage, costUsd, cached) {
+  const body = embeddings(model, vectors, encoding, usage.promptTokens);
+  return { ...body, usage: { ...body.usage, ...usage }, vectors, costUsd, cached };
+}
+
 module.exports = { createGatewayApp };
 
 if (require.main === module) {
   const { portFromEnv, serve, startTelemetry } = require('./lib/service');
   const telemetry = startTelemetry('gateway');
-  const simulator = createModelSimulator({ latencyMs: Number(process.env.SIMULATOR_LATENCY_MS || 25) });
+  const env = process.env;
+  const simulator = createModelSimulator({ latencyMs: Number(env.SIMULATOR_LATENCY_MS || 25), tokenDelayMs: Number(env.SIMULATOR_TOKEN_DELAY_MS || 2) });
   serve({ name: 'gateway', handler: createGatewayApp({ simulator }).callback(), port: portFromEnv('PORT', 8082), telemetry });
 }
