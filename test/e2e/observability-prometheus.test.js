@@ -24,6 +24,17 @@ const SCRAPE_SERIES = /^(up|scrape_[a-z_]+)$/;
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** A streamed chat completion from the gateway, read to its end: the time-to-first-token panel's data. */
+async function streamChat(gatewayUrl) {
+  const res = await fetch(`${gatewayUrl}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', baggage: 'tenant.id=acme' },
+    body: JSON.stringify({ model: 'local-small', stream: true, messages: [{ role: 'user', content: 'Question: how do I rotate an API key?' }] }),
+  });
+  assert.equal(res.status, 200);
+  assert.match(await res.text(), /data: \[DONE\]\n\n$/);
+}
+
 /** The dashboard's panels, rows unfolded. */
 function panelsOf(dashboard) {
   return dashboard.panels.flatMap((panel) => (panel.type === 'row' ? panel.panels ?? [] : [panel]));
@@ -67,6 +78,7 @@ describe('examples/observability: rules and dashboard against Prometheus scrapin
     for (const round of [1, 2]) {
       const results = await runTasks(stack.urls.agent);
       for (const r of results) assert.equal(r.status, r.expect, `round ${round}, ${r.title}: ${JSON.stringify(r.json)}`);
+      await streamChat(stack.urls.gateway);
       await scrapes(2);
     }
     // Every recording rule has a series once its group has evaluated over the scraped data.
