@@ -3,9 +3,12 @@ import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import { EventEmitter } from 'node:events';
 import { IncomingMessage } from 'node:http';
 import type { ServerResponse } from 'node:http';
-import { IGNORED_REQUEST, Lifecycle, RequestTelemetry, currentRequest } from '../src/lifecycle';
+import { Lifecycle } from '../src/lifecycle';
+import { IGNORED_REQUEST, currentRequest } from '../src/request-otel';
+import { RequestTelemetry } from '../src/request-telemetry';
 import { stateOf } from '../src/response';
-import type { Framework, RequestOtel } from '../src/lifecycle';
+import type { Framework } from '../src/lifecycle';
+import type { RequestOtel } from '../src/request-otel';
 import type { OtelMiddlewareOptions } from '../src/options';
 import { expressRoute, learnTopApp } from './express-route';
 

@@ -1,8 +1,11 @@
 import { context } from '../src/bound';
 import type { Context as KoaContext, Middleware, Next } from 'koa';
-import { IGNORED_REQUEST, Lifecycle, RequestTelemetry, currentRequest } from '../src/lifecycle';
+import { Lifecycle } from '../src/lifecycle';
+import { IGNORED_REQUEST, currentRequest } from '../src/request-otel';
+import { RequestTelemetry } from '../src/request-telemetry';
 import { endOnClose } from '../src/response';
-import type { Framework, RequestOtel } from '../src/lifecycle';
+import type { Framework } from '../src/lifecycle';
+import type { RequestOtel } from '../src/request-otel';
 import type { OtelMiddlewareOptions } from '../src/options';
 
 export type { OtelMiddlewareOptions, RequestOtel };

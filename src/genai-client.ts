@@ -4,8 +4,9 @@ import { MAX_USD_PER_CALL, modelCap, recordCostOutsideRequest } from './cost';
 import type { LlmCost } from './cost';
 import { errorType } from './error-type';
 import { genAiAttributes, genAiInstruments } from './genai-metrics';
-import { RequestTelemetry, currentRequest } from './lifecycle';
-import type { RequestOtel } from './lifecycle';
+import { currentRequest } from './request-otel';
+import { RequestTelemetry } from './request-telemetry';
+import type { RequestOtel } from './request-otel';
 import { ATTR_GEN_AI_RESPONSE_MODEL } from './semconv';
 import { checkName, checkPrice } from './stream-options';
 

@@ -5,7 +5,7 @@
  */
 export { initTelemetry, activeTelemetry } from './telemetry';
 export { tracedFetch, injectTraceHeaders } from './fetch';
-export { currentRequest } from './lifecycle';
+export { currentRequest } from './request-otel';
 export { recordCostOutsideRequest } from './cost';
 export { genAiCall } from './genai-client';
 export { createPropagator } from './propagation';
@@ -58,7 +58,7 @@ export type { HeaderCarrier } from './fetch';
 export type { LlmCost } from './cost';
 export type { GenAiCallOptions } from './genai-client';
 export type { StreamOptions, StreamChunksOptions } from './stream-options';
-export type { RequestOtel } from './lifecycle';
+export type { RequestOtel } from './request-otel';
 export type { OtelMiddlewareOptions, TenantOptions, IgnoreMatcher } from './options';
 export type { SpanStatusName } from './facades/span';
 export type { SpanKindName, StartTraceOptions, StartSpanOptions, TraceCarrier, ExporterConfig } from './facades/tracer';

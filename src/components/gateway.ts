@@ -1,7 +1,7 @@
 import type { Attributes } from '@opentelemetry/api';
 import { recordCostOutsideRequest } from '../cost';
 import type { LlmCost } from '../cost';
-import { currentRequest } from '../lifecycle';
+import { currentRequest } from '../request-otel';
 import {
   ATTR_GEN_AI_OPERATION_NAME,
   ATTR_GEN_AI_PROVIDER_NAME,

@@ -6,7 +6,8 @@ import type { OTELMetrics } from '../facades/metrics';
 import { runInSpan } from '../facades/run';
 import type { SpanOutcome } from '../facades/run';
 import type { OTELSpan } from '../facades/span';
-import { RequestTelemetry, currentRequest } from '../lifecycle';
+import { currentRequest } from '../request-otel';
+import { RequestTelemetry } from '../request-telemetry';
 import { ATTR_TENANT_ID } from '../semconv';
 import { KIT_NAME, KIT_VERSION } from '../version';
 

@@ -2,7 +2,7 @@ import { context, diag, propagation, trace } from '@opentelemetry/api';
 import type { AttributeValue, Attributes } from '@opentelemetry/api';
 import pino from 'pino';
 import type { Logger as PinoLogger } from 'pino';
-import { currentRequest } from '../lifecycle';
+import { currentRequest } from '../request-otel';
 import { logsApi } from '../sdk';
 import { activeTelemetry } from '../telemetry';
 import { ATTR_TENANT_ID } from '../semconv';
