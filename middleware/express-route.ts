@@ -12,34 +12,13 @@
  * `parent`; a sub-app mounted at an array of paths is matched like a router mounted so (by a
  * layer built from its `mountpath`); a sub-app a router mounts (`router.use('/x', subApp)`) has
  * neither, and is found as a layer's handle in the router tree of an app the middleware ran in.
- * No monkeypatching.
- * Express 5 layers keep their template (`layer.rawPath`); Express 4 layers keep a RegExp and
- * its keys, from which the template is rebuilt by putting `:name` back into the matched segments.
+ * No monkeypatching. The template a chain's layers matched is read by express-route-template.ts.
  */
 
 import { pathOfTarget } from '../src/options';
+import { Match, literalLayer, matchChain, matchLayer, sameForEveryRequest } from './express-route-template';
+import type { Layer } from './express-route-template';
 
-interface Key {
-  name: string | number;
-}
-interface Layer {
-  route?: unknown;
-  // Not Express's: a sub-app's `mountpath` (one string), taken as it is and matching as many
-  // segments as it has; `probe`, a Layer of that path, says whether it matches at all (a route
-  // shared by several sub-apps has a chain per sub-app).
-  literal?: string;
-  segments?: number;
-  probe?: Layer;
-  handle?: { stack?: Layer[]; name?: string };
-  match?: (path: string) => unknown;
-  // Express 5 (router 2.x)
-  rawPath?: unknown;
-  slash?: boolean;
-  matchers?: ((path: string) => { path: string } | false)[];
-  // Express 4
-  regexp?: RegExp & { fast_slash?: boolean; fast_star?: boolean };
-  keys?: Key[];
-}
 type LayerClass = new (path: unknown, options: object, handle: () => void) => Layer;
 interface Router {
   stack?: Layer[];
@@ -86,8 +65,6 @@ interface Resolution {
 
 // By route object, then app.
 const resolutions = new WeakMap<object, Resolution>();
-// Express 4 mount RegExps with the `d` flag, whose matches carry each group's indices.
-const withIndices = new WeakMap<RegExp, RegExp>();
 // Sub-apps by parent. `app.use(path, subApp)` mounts a closure, not the sub-app, so the parent's
 // router does not lead to it; a sub-app is learned from a request routed inside it (`req.app`).
 const subApps = new WeakMap<App, Set<App>>();
@@ -98,12 +75,6 @@ const topAppSet = new WeakSet<App>();
 let appsLearned = 0;
 // The resolutions whose template is kept until more apps are known (see `learned()`).
 const provisional: WeakRef<Resolution>[] = [];
-// Set by `layerTemplate()`: how much of the path the layer matched (no object per match); by
-// `chainTemplate()`: how much the chain matched.
-let matchedLength = 0;
-let chainLength = 0;
-// Set by `matchChains()`: whether a sub-app's mount must match the path (see `layerTemplate()`).
-let checkLiterals = false;
 // Set by `mountChains()`: an app's mounts could not all be found (yet).
 let mountsUnknown = false;
 const noop = (): void => {};
@@ -179,13 +150,12 @@ function resolve(req: ExpressRequest, route: Route, owner: object | null, known:
 /** The template of the first chain that matches `path`, kept when every request gets it. */
 function matchChains(resolution: Resolution, path: string): string | undefined {
   const chains = resolution.chains;
-  // A sub-app's own mount is checked against the path only when there is a choice to make: a
-  // single chain keeps naming the request as before whatever the mount's syntax.
-  checkLiterals = chains.length > 1;
+  // A sub-app's own mount is checked against the path only when there is a choice to make.
+  const checkLiterals = chains.length > 1;
+  const matched = new Match();
   for (const chain of chains) {
-    const template = chainTemplate(chain, path);
-    if (template === undefined) continue;
-    const whole = template + resolution.routePath;
+    if (!matchChain(chain, path, checkLiterals, matched)) continue;
+    const whole = matched.template + resolution.routePath;
     if (chains.length === 1 && (resolution.searchedAt === -1 || resolution.provisional) && sameForEveryRequest(chain)) {
       resolution.template = whole;
       if (resolution.provisional) provisional.push(new WeakRef(resolution));
@@ -231,10 +201,11 @@ function search(resolution: Resolution, route: Route, req: ExpressRequest): void
   if (stack === undefined || app === undefined) return;
   const path = pathOfTarget(req.originalUrl);
   const appMounts = mountChains(app, 0);
-  checkLiterals = appMounts.length > 1;
+  const checkLiterals = appMounts.length > 1;
+  const matched = new Match();
   for (const mounts of appMounts) {
-    if (chainTemplate(mounts, path) === undefined) continue;
-    const mount = mountedAppOf(stack, route, path.slice(chainLength));
+    if (!matchChain(mounts, path, checkLiterals, matched)) continue;
+    const mount = mountedAppOf(stack, route, path.slice(matched.length));
     if (mount === undefined) continue;
     chains.push([...mounts, mount]);
     return;
@@ -279,11 +250,7 @@ function mountLayer(app: App, parent: App): Layer | undefined {
   const probe = layerLike(parent, mount);
   // Each path of an array is a template of its own: the layer names the request by the one that matched.
   if (Array.isArray(mount) && probe !== undefined) return probe;
-  let literal = String(mount);
-  if (literal.length > 1 && literal.endsWith('/')) literal = literal.slice(0, -1);
-  const layer: Layer = { literal, segments: segmentCount(literal) };
-  if (probe !== undefined) layer.probe = probe;
-  return layer;
+  return literalLayer(String(mount), probe);
 }
 
 function layerLike(parent: App, path: unknown): Layer | undefined {
@@ -379,11 +346,12 @@ function subAppsWith(app: App | undefined, route: Route, out: [App, Layer[][]][]
 
 /** The layer of a sub-app mounted on `stack` that matches `path`, the route matching the rest. */
 function mountedAppOf(stack: Layer[], route: Route, path: string): Layer | undefined {
+  const matched = new Match();
   for (const layer of stack) {
     // Express 4 and 5 both name the closure that `app.use()` mounts a sub-app with.
     if (layer.handle?.name !== 'mounted_app') continue;
-    if (layerTemplate(layer, path) === undefined) continue;
-    const rest = path.slice(matchedLength) || '/';
+    if (!matchLayer(layer, path, false, matched)) continue;
+    const rest = path.slice(matched.length) || '/';
     try {
       // A route layer of the app's own Express, so the path syntax is that version's.
       const probe = new (layer.constructor as LayerClass)(route.path, { end: true, sensitive: false, strict: false }, noop);
@@ -418,111 +386,4 @@ function findChains(stack: Layer[], route: unknown, chain: Layer[], out: Layer[]
       findChains(layer.handle!.stack!, route, [...chain, layer], out, depth + 1);
     }
   }
-}
-
-/** The chain's mount template, if the chain matches `baseUrl` (its length in `chainLength`); undefined otherwise. */
-function chainTemplate(chain: Layer[], baseUrl: string): string | undefined {
-  let remaining = baseUrl;
-  let template = '';
-  for (const layer of chain) {
-    const part = layerTemplate(layer, remaining);
-    if (part === undefined) return undefined;
-    template += part;
-    remaining = remaining.slice(matchedLength);
-  }
-  chainLength = baseUrl.length - remaining.length;
-  return template.endsWith('/') ? template.slice(0, -1) : template;
-}
-
-/** The layer's mount template if it matches the start of `path` (its length in `matchedLength`). */
-function layerTemplate(layer: Layer, path: string): string | undefined {
-  matchedLength = 0;
-  if (layer.matchers !== undefined) {
-    // Express 5: the template is kept; matching only checks this chain is the right one, and
-    // which of an array's paths it went through.
-    if (layer.slash) return '';
-    const matchers = layer.matchers;
-    for (let i = 0; i < matchers.length; i++) {
-      const match = matchers[i]!(path);
-      if (!match) continue;
-      matchedLength = match.path.length;
-      const raw: unknown = Array.isArray(layer.rawPath) ? layer.rawPath[i] : layer.rawPath;
-      // `/` of an array (`['/', '/b']`) adds nothing, like a layer mounted at `/`.
-      return typeof raw === 'string' ? (raw === '/' ? '' : raw) : String(raw);
-    }
-    return undefined;
-  }
-  if (layer.regexp !== undefined) {
-    if (layer.regexp.fast_slash) return '';
-    const match = indexed(layer.regexp).exec(path);
-    if (match === null) return undefined;
-    matchedLength = match[0].length;
-    return rebuildTemplate(match, layer.keys ?? [], layer.regexp.ignoreCase);
-  }
-  if (layer.literal !== undefined) {
-    if (checkLiterals && layer.probe !== undefined && layerTemplate(layer.probe, path) === undefined) return undefined;
-    // The raw path has as many segments as the mount (its parameters a segment each).
-    matchedLength = path.length - skipSegments(path, layer.segments ?? 0).length;
-    return layer.literal;
-  }
-  return undefined;
-}
-
-/**
- * Whether every request through the chain gets one template: not when a layer was mounted at an
- * array of paths (Express 4 joins their RegExps as `...|^...`), each a template of its own, so
- * the chain is matched per request.
- */
-function sameForEveryRequest(chain: Layer[]): boolean {
-  for (const layer of chain) {
-    if (layer.matchers !== undefined ? layer.matchers.length > 1 : layer.regexp?.source.includes('|^')) return false;
-  }
-  return true;
-}
-
-/**
- * Express 4: `/users/42` matched with key `uid` is `/users/:uid`. Each key's value is replaced
- * where the RegExp matched it (its group's indices), so a parameter that is part of a segment
- * (`/t/:a-:b`) or spans several (`*`) never leaves its raw value in the template.
- * The text between comes from the request, and a mount matches in any case unless the router is
- * `caseSensitive`: it is lower-cased then, so `/API/x` and `/api/x` are one series. Express 4
- * does not keep the mount's own string, so `app.use('/API', r)` is named `/api` too.
- */
-function rebuildTemplate(match: RegExpExecArray, keys: Key[], ignoreCase: boolean): string {
-  const text = match[0];
-  const indices = match.indices;
-  let template = '';
-  let at = 0;
-  keys.forEach((key, i) => {
-    const span = indices?.[i + 1];
-    if (span === undefined || span[0] < at) return;
-    const literal = text.slice(at, span[0]);
-    template += `${ignoreCase ? literal.toLowerCase() : literal}:${key.name}`;
-    at = span[1];
-  });
-  const rest = text.slice(at);
-  return template + (ignoreCase ? rest.toLowerCase() : rest);
-}
-
-function indexed(regexp: RegExp): RegExp {
-  let copy = withIndices.get(regexp);
-  if (copy === undefined) {
-    copy = new RegExp(regexp.source, regexp.flags.replace(/[gy]/g, '') + (regexp.hasIndices ? '' : 'd'));
-    withIndices.set(regexp, copy);
-  }
-  return copy;
-}
-
-function segmentCount(path: string): number {
-  return path === '' ? 0 : path.split('/').length - 1;
-}
-
-function skipSegments(path: string, count: number): string {
-  let at = 0;
-  for (let i = 0; i < count; i++) {
-    const next = path.indexOf('/', at + 1);
-    if (next === -1) return '';
-    at = next;
-  }
-  return count === 0 ? path : path.slice(at);
 }
