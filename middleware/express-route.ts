@@ -16,20 +16,12 @@
  */
 
 import { pathOfTarget } from '../src/options';
+import { MAX_DEPTH, addSubApp, addTopApp, appsLearned, isTopApp, knownApps, routerOf, routerStack, subAppsOf } from './express-apps';
+import type { App } from './express-apps';
 import { Match, literalLayer, matchChain, matchLayer, sameForEveryRequest } from './express-route-template';
 import type { Layer } from './express-route-template';
 
 type LayerClass = new (path: unknown, options: object, handle: () => void) => Layer;
-interface Router {
-  stack?: Layer[];
-  caseSensitive?: boolean;
-}
-interface App {
-  mountpath?: unknown;
-  parent?: App;
-  router?: Router;
-  _router?: Router;
-}
 interface Route {
   path?: unknown;
 }
@@ -56,7 +48,7 @@ interface Resolution {
   // Found in a sub-app: `req.baseUrl` is the parent's again, so the chains are matched against
   // the request's path.
   wholePath: boolean;
-  // `appsLearned` when searched, to search again once more apps are known, if the route or the
+  // `appsLearned()` when searched, to search again once more apps are known, if the route or the
   // mounts of its app were not found or only guessed at; -1 when found.
   searchedAt: number;
   // Found, but not all of its app's mounts: `template` is kept until more apps are known.
@@ -65,15 +57,7 @@ interface Resolution {
 
 // By route object, then app.
 const resolutions = new WeakMap<object, Resolution>();
-// Sub-apps by parent. `app.use(path, subApp)` mounts a closure, not the sub-app, so the parent's
-// router does not lead to it; a sub-app is learned from a request routed inside it (`req.app`).
-const subApps = new WeakMap<App, Set<App>>();
-// The apps the middleware ran in (and their parents): where the search for a sub-app mounted by a
-// router starts. Weak: an app let go of is not kept for this.
-const topApps: WeakRef<App>[] = [];
-const topAppSet = new WeakSet<App>();
-let appsLearned = 0;
-// The resolutions whose template is kept until more apps are known (see `learned()`).
+// The resolutions whose template is kept only until more apps are known.
 const provisional: WeakRef<Resolution>[] = [];
 // Set by `mountChains()`: an app's mounts could not all be found (yet).
 let mountsUnknown = false;
@@ -84,17 +68,11 @@ const noop = (): void => {};
  * request): the app it runs in, and that app's parents, are where mounts are searched from.
  */
 export function learnTopApp(prototype: object | null): void {
-  for (let app = (prototype as { app?: App } | null)?.app; app !== undefined && app !== null; app = app.parent) {
-    if (topAppSet.has(app)) return;
-    topAppSet.add(app);
-    topApps.push(new WeakRef(app));
-    learned();
-  }
+  if (addTopApp((prototype as { app?: App } | null)?.app)) forgetProvisional();
 }
 
-/** One more app known: the templates kept provisionally are searched for again. */
-function learned(): void {
-  appsLearned++;
+/** More apps known: the templates kept provisionally are searched for again. */
+function forgetProvisional(): void {
   for (const ref of provisional) {
     const resolution = ref.deref();
     if (resolution !== undefined) resolution.template = undefined;
@@ -127,9 +105,9 @@ function resolve(req: ExpressRequest, route: Route, owner: object | null, known:
     const routePath = typeof route.path === 'string' ? route.path : String(route.path);
     resolution = { owner, app, next: kept ? resolutions.get(route) : undefined, routePath, template: undefined, chains: [], wholePath: false, searchedAt: -1, provisional: false };
     if (kept) resolutions.set(route, resolution);
-    learnSubApp(app);
+    if (addSubApp(app)) forgetProvisional();
     search(resolution, route, req);
-  } else if (resolution.searchedAt !== -1 && resolution.searchedAt !== appsLearned) {
+  } else if (resolution.searchedAt !== -1 && resolution.searchedAt !== appsLearned()) {
     search(resolution, route, req);
   }
   const chains = resolution.chains;
@@ -188,7 +166,7 @@ function search(resolution: Resolution, route: Route, req: ExpressRequest): void
     if (mountsUnknown) {
       // Mounted by an app not known yet, or by a function: named without those mounts, and kept
       // so (a cache hit) until more apps are known.
-      resolution.searchedAt = appsLearned;
+      resolution.searchedAt = appsLearned();
       resolution.provisional = true;
     }
     return;
@@ -197,7 +175,7 @@ function search(resolution: Resolution, route: Route, req: ExpressRequest): void
   // in a router of it) if its path matches all of the rest of the request's path. Searched again
   // once more sub-apps are known, as the sub-app's own mount string (Express 4 lower-cases the
   // layer's, see rebuildTemplate) is then used.
-  resolution.searchedAt = appsLearned;
+  resolution.searchedAt = appsLearned();
   if (stack === undefined || app === undefined) return;
   const path = pathOfTarget(req.originalUrl);
   const appMounts = mountChains(app, 0);
@@ -217,7 +195,7 @@ function search(resolution: Resolution, route: Route, req: ExpressRequest): void
  * path like the routers' layers: its parents' `mountpath`s, or the router layers that mount it.
  */
 function mountChains(app: App, depth: number): Layer[][] {
-  if (depth > 16) return [[]];
+  if (depth > MAX_DEPTH) return [[]];
   const parent = app.parent;
   if (parent !== undefined) {
     const own = mountLayer(app, parent);
@@ -237,7 +215,7 @@ function mountChains(app: App, depth: number): Layer[][] {
   if (found.length > 0) return found;
   // Mounted by a router of an app not known yet (a sub-app no request was routed in), or by a
   // function of the app's own: named without those mounts until more apps are known.
-  if (!topAppSet.has(app)) mountsUnknown = true;
+  if (!isTopApp(app)) mountsUnknown = true;
   return [[]];
 }
 
@@ -265,53 +243,9 @@ function layerLike(parent: App, path: unknown): Layer | undefined {
   }
 }
 
-/**
- * The apps a router-mounted sub-app may be in: the apps the middleware ran in, their known
- * sub-apps, and the apps their routers mount, in turn.
- */
-function knownApps(): App[] {
-  const apps: App[] = [];
-  const seen = new Set<App>();
-  const add = (app: App): void => {
-    if (seen.has(app)) return;
-    seen.add(app);
-    apps.push(app);
-  };
-  for (let i = topApps.length - 1; i >= 0; i--) {
-    const app = topApps[i]!.deref();
-    if (app === undefined) topApps.splice(i, 1);
-    else add(app);
-  }
-  for (let i = 0; i < apps.length && i < 1000; i++) {
-    const app = apps[i]!;
-    const children = subApps.get(app);
-    if (children !== undefined) for (const child of children) add(child);
-    const stack = routerStack(app);
-    if (stack !== undefined) appsIn(stack, add, 0);
-  }
-  return apps;
-}
-
-function appsIn(stack: Layer[], add: (app: App) => void, depth: number): void {
-  if (depth > 16) return;
-  for (const layer of stack) {
-    const handle = layer.handle;
-    if (layer.route !== undefined || handle === undefined) continue;
-    if (isApp(handle)) add(handle as App);
-    else if (Array.isArray(handle.stack)) appsIn(handle.stack, add, depth + 1);
-  }
-}
-
-/** Express's own test for an app (`app.use()` mounts those as sub-apps). */
-function isApp(handle: unknown): boolean {
-  if (typeof handle !== 'function') return false;
-  const fn = handle as { handle?: unknown; set?: unknown };
-  return typeof fn.handle === 'function' && typeof fn.set === 'function';
-}
-
 /** The chains of router layers in `stack` that lead to a layer whose handle is `app`, it last. */
 function findMounts(stack: Layer[], app: App, chain: Layer[], out: Layer[][], depth: number): void {
-  if (depth > 16) return;
+  if (depth > MAX_DEPTH) return;
   for (const layer of stack) {
     if ((layer.handle as unknown) === app) out.push([...chain, layer]);
     else if (layer.route === undefined && Array.isArray(layer.handle?.stack)) {
@@ -320,20 +254,9 @@ function findMounts(stack: Layer[], app: App, chain: Layer[], out: Layer[][], de
   }
 }
 
-function learnSubApp(app: App | undefined): void {
-  for (let child = app; child?.parent !== undefined; child = child.parent) {
-    let children = subApps.get(child.parent);
-    if (children === undefined) subApps.set(child.parent, (children = new Set()));
-    // Learned bottom-up: a known sub-app's parents are known too.
-    if (children.has(child)) return;
-    children.add(child);
-    learned();
-  }
-}
-
 /** Every known sub-app of `app` (or of its sub-apps) whose routers hold the route, with its chains, into `out`. */
 function subAppsWith(app: App | undefined, route: Route, out: [App, Layer[][]][], depth: number): void {
-  const children = app === undefined || depth > 16 ? undefined : subApps.get(app);
+  const children = app === undefined || depth > MAX_DEPTH ? undefined : subAppsOf(app);
   if (children === undefined) return;
   for (const child of children) {
     const stack = routerStack(child);
@@ -363,23 +286,8 @@ function mountedAppOf(stack: Layer[], route: Route, path: string): Layer | undef
   return undefined;
 }
 
-// Express 4 keeps its router in `_router` (its `app.router` getter throws); Express 5 in `router`.
-function routerOf(app: App | undefined): Router | undefined {
-  if (app === undefined) return undefined;
-  if (app._router !== undefined) return app._router;
-  try {
-    return app.router;
-  } catch {
-    return undefined;
-  }
-}
-
-function routerStack(app: App | undefined): Layer[] | undefined {
-  return routerOf(app)?.stack;
-}
-
 function findChains(stack: Layer[], route: unknown, chain: Layer[], out: Layer[][], depth: number): void {
-  if (depth > 16) return;
+  if (depth > MAX_DEPTH) return;
   for (const layer of stack) {
     if (layer.route === route) out.push(chain);
     else if (layer.route === undefined && Array.isArray(layer.handle?.stack)) {
