@@ -8,7 +8,7 @@
 
 import { MAX_DEPTH, isTopApp, knownApps, routerOf, routerStack, subAppsOf } from './express-apps';
 import type { App } from './express-apps';
-import { Match, literalLayer, matchChain, matchLayer } from './express-route-template';
+import { layerTemplate, literalLayer, pathAfter } from './express-route-template';
 import type { Layer } from './express-route-template';
 
 export interface Route {
@@ -59,10 +59,10 @@ export function findRoute(app: App | undefined, route: Route, path: string): Fou
   if (stack === undefined || app === undefined) return notFound;
   const appMounts = mountChains(app, 0).chains;
   const checkLiterals = appMounts.length > 1;
-  const matched = new Match();
   for (const mounts of appMounts) {
-    if (!matchChain(mounts, path, checkLiterals, matched)) continue;
-    const mount = mountedAppOf(stack, route, path.slice(matched.length));
+    const rest = pathAfter(mounts, path, checkLiterals);
+    if (rest === undefined) continue;
+    const mount = mountedAppOf(stack, route, rest);
     if (mount === undefined) continue;
     return { chains: [[...mounts, mount]], wholePath, searchAgain: true, mountsUnknown: false };
   }
@@ -157,11 +157,11 @@ function subAppsWith(app: App | undefined, route: Route, out: [App, Layer[][]][]
 
 /** The layer of a sub-app mounted on `stack` that matches `path`, the route matching the rest. */
 function mountedAppOf(stack: Layer[], route: Route, path: string): Layer | undefined {
-  const matched = new Match();
   for (const layer of stack) {
     // Express 4 and 5 both name the closure that `app.use()` mounts a sub-app with.
     if (layer.handle?.name !== 'mounted_app') continue;
-    if (!matchLayer(layer, path, false, matched)) continue;
+    const matched = layerTemplate(layer, path, false);
+    if (matched === undefined) continue;
     const rest = path.slice(matched.length) || '/';
     try {
       // A route layer of the app's own Express, so the path syntax is that version's.

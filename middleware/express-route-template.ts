@@ -28,21 +28,14 @@ export interface Layer {
   probe?: Layer;
 }
 
-/**
- * What a layer, or a chain of layers, matched: its template and how much of the path. Filled in
- * by `matchLayer()` and `matchChain()` for their caller, who owns it (no object per match).
- */
-export class Match {
-  template = '';
-  length = 0;
-
-  /** Records a match: true, so that `return into.set(...)` says the layer matched. */
-  set(template: string, length: number): true {
-    this.template = template;
-    this.length = length;
-    return true;
-  }
+/** What a layer matched at the start of a path: its template and how much of the path. */
+export interface Match {
+  readonly template: string;
+  readonly length: number;
 }
+
+// A layer mounted at `/`: it adds nothing and matches nothing of the path.
+const AT_ROOT: Match = { template: '', length: 0 };
 
 // Express 4 mount RegExps with the `d` flag, whose matches carry each group's indices.
 const withIndices = new WeakMap<RegExp, RegExp>();
@@ -60,53 +53,64 @@ export function literalLayer(mountpath: string, probe: Layer | undefined): Layer
 }
 
 /**
- * Whether every layer of the chain in turn matches the start of `path`; if so, `into` holds the
- * chain's mount template (without a trailing `/`) and its length. `checkLiterals`: see `matchLayer()`.
+ * The chain's mount template (without a trailing `/`) if each layer in turn matches the start of
+ * what is left of `path`. `checkLiterals`: see `layerTemplate()`.
  */
-export function matchChain(chain: Layer[], path: string, checkLiterals: boolean, into: Match): boolean {
+export function chainTemplate(chain: Layer[], path: string, checkLiterals: boolean): string | undefined {
   let remaining = path;
   let template = '';
   for (const layer of chain) {
-    if (!matchLayer(layer, remaining, checkLiterals, into)) return false;
-    template += into.template;
-    remaining = remaining.slice(into.length);
+    const part = layerTemplate(layer, remaining, checkLiterals);
+    if (part === undefined) return undefined;
+    template += part.template;
+    remaining = remaining.slice(part.length);
   }
-  return into.set(template.endsWith('/') ? template.slice(0, -1) : template, path.length - remaining.length);
+  return template.endsWith('/') ? template.slice(0, -1) : template;
+}
+
+/** What is left of `path` once the chain's layers matched its start; undefined if one does not. */
+export function pathAfter(chain: Layer[], path: string, checkLiterals: boolean): string | undefined {
+  let remaining = path;
+  for (const layer of chain) {
+    const part = layerTemplate(layer, remaining, checkLiterals);
+    if (part === undefined) return undefined;
+    remaining = remaining.slice(part.length);
+  }
+  return remaining;
 }
 
 /**
- * Whether the layer matches the start of `path`; if so, `into` holds its mount template and
- * length. A sub-app's own mount is checked against the path only when `checkLiterals` (there is a
- * choice of chains to make): a single chain keeps naming the request as before whatever the
- * mount's syntax.
+ * The layer's mount template if it matches the start of `path`. A sub-app's own mount is checked
+ * against the path only when `checkLiterals` (there is a choice of chains to make): a single chain
+ * keeps naming the request as before whatever the mount's syntax.
  */
-export function matchLayer(layer: Layer, path: string, checkLiterals: boolean, into: Match): boolean {
+export function layerTemplate(layer: Layer, path: string, checkLiterals: boolean): Match | undefined {
   if (layer.matchers !== undefined) {
     // Express 5: the template is kept; matching only checks this chain is the right one, and
     // which of an array's paths it went through.
-    if (layer.slash) return into.set('', 0);
+    if (layer.slash) return AT_ROOT;
     const matchers = layer.matchers;
     for (let i = 0; i < matchers.length; i++) {
       const match = matchers[i]!(path);
       if (!match) continue;
       const raw: unknown = Array.isArray(layer.rawPath) ? layer.rawPath[i] : layer.rawPath;
       // `/` of an array (`['/', '/b']`) adds nothing, like a layer mounted at `/`.
-      return into.set(typeof raw === 'string' ? (raw === '/' ? '' : raw) : String(raw), match.path.length);
+      return { template: typeof raw === 'string' ? (raw === '/' ? '' : raw) : String(raw), length: match.path.length };
     }
-    return false;
+    return undefined;
   }
   if (layer.regexp !== undefined) {
-    if (layer.regexp.fast_slash) return into.set('', 0);
+    if (layer.regexp.fast_slash) return AT_ROOT;
     const match = indexed(layer.regexp).exec(path);
-    if (match === null) return false;
-    return into.set(rebuildTemplate(match, layer.keys ?? [], layer.regexp.ignoreCase), match[0].length);
+    if (match === null) return undefined;
+    return { template: rebuildTemplate(match, layer.keys ?? [], layer.regexp.ignoreCase), length: match[0].length };
   }
   if (layer.literal !== undefined) {
-    if (checkLiterals && layer.probe !== undefined && !matchLayer(layer.probe, path, checkLiterals, into)) return false;
+    if (checkLiterals && layer.probe !== undefined && layerTemplate(layer.probe, path, checkLiterals) === undefined) return undefined;
     // The raw path has as many segments as the mount (its parameters a segment each).
-    return into.set(layer.literal, path.length - skipSegments(path, layer.segments ?? 0).length);
+    return { template: layer.literal, length: path.length - skipSegments(path, layer.segments ?? 0).length };
   }
-  return false;
+  return undefined;
 }
 
 /**

@@ -15,7 +15,7 @@ import { addSubApp, addTopApp, appsLearned } from './express-apps';
 import type { App } from './express-apps';
 import { findRoute } from './express-mounts';
 import type { Route } from './express-mounts';
-import { Match, matchChain, sameForEveryRequest } from './express-route-template';
+import { chainTemplate, sameForEveryRequest } from './express-route-template';
 import type { Layer } from './express-route-template';
 
 interface ExpressRequest {
@@ -128,10 +128,10 @@ function matchChains(resolution: Resolution, path: string): string | undefined {
   const chains = resolution.chains;
   // A sub-app's own mount is checked against the path only when there is a choice to make.
   const checkLiterals = chains.length > 1;
-  const matched = new Match();
   for (const chain of chains) {
-    if (!matchChain(chain, path, checkLiterals, matched)) continue;
-    const whole = matched.template + resolution.routePath;
+    const template = chainTemplate(chain, path, checkLiterals);
+    if (template === undefined) continue;
+    const whole = template + resolution.routePath;
     if (chains.length === 1 && (resolution.searchedAt === -1 || resolution.provisional) && sameForEveryRequest(chain)) {
       resolution.template = whole;
       if (resolution.provisional) provisional.push(new WeakRef(resolution));
