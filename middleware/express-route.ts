@@ -4,56 +4,20 @@
  *
  * Express keeps only the final route on the request (`req.route`) and the raw matched prefix
  * (`req.baseUrl`, `/v1/users/42`). The mount templates live on the router layers, so we look the
- * route up in the app's router tree: once per route object and app, cached, when the route is
- * reachable through exactly one chain of mounts (the common case); else, per request, the chain
- * that matches `req.baseUrl`. A route that is not in the tree of `req.app` belongs to a sub-app
- * whose error came back to the parent's error handlers, and is named as that sub-app names it.
- * A chain starts with the mounts of the app itself: `app.use(path, subApp)` sets `mountpath` and
- * `parent`; a sub-app mounted at an array of paths is matched like a router mounted so (by a
- * layer built from its `mountpath`); a sub-app a router mounts (`router.use('/x', subApp)`) has
- * neither, and is found as a layer's handle in the router tree of an app the middleware ran in.
- * No monkeypatching.
- * Express 5 layers keep their template (`layer.rawPath`); Express 4 layers keep a RegExp and
- * its keys, from which the template is rebuilt by putting `:name` back into the matched segments.
+ * route up in the app's router tree (express-mounts.ts) and read the template off the layers of
+ * the chain that leads to it (express-route-template.ts). When a route is reachable through exactly
+ * one chain of mounts (the common case), that is done once per route object and app, and cached;
+ * else, per request, with the chain that matches `req.baseUrl`. No monkeypatching.
  */
 
 import { pathOfTarget } from '../src/options';
+import { addSubApp, addTopApp, appsLearned } from './express-apps';
+import type { App } from './express-apps';
+import { findRoute } from './express-mounts';
+import type { Route } from './express-mounts';
+import { chainTemplate, sameForEveryRequest } from './express-route-template';
+import type { Layer } from './express-route-template';
 
-interface Key {
-  name: string | number;
-}
-interface Layer {
-  route?: unknown;
-  // Not Express's: a sub-app's `mountpath` (one string), taken as it is and matching as many
-  // segments as it has; `probe`, a Layer of that path, says whether it matches at all (a route
-  // shared by several sub-apps has a chain per sub-app).
-  literal?: string;
-  segments?: number;
-  probe?: Layer;
-  handle?: { stack?: Layer[]; name?: string };
-  match?: (path: string) => unknown;
-  // Express 5 (router 2.x)
-  rawPath?: unknown;
-  slash?: boolean;
-  matchers?: ((path: string) => { path: string } | false)[];
-  // Express 4
-  regexp?: RegExp & { fast_slash?: boolean; fast_star?: boolean };
-  keys?: Key[];
-}
-type LayerClass = new (path: unknown, options: object, handle: () => void) => Layer;
-interface Router {
-  stack?: Layer[];
-  caseSensitive?: boolean;
-}
-interface App {
-  mountpath?: unknown;
-  parent?: App;
-  router?: Router;
-  _router?: Router;
-}
-interface Route {
-  path?: unknown;
-}
 interface ExpressRequest {
   route?: Route;
   baseUrl?: string;
@@ -71,59 +35,32 @@ interface Resolution {
   readonly routePath: string;
   // The whole template, once known to be the same for every request of `app`.
   template: string | undefined;
-  // Each a chain of layers from the top app to the route: the mounts of the app the route is in
-  // (`app`, or a sub-app of it), then the routers within it.
+  // Each a chain of layers from the top app to the route (see express-mounts.ts).
   chains: Layer[][];
-  // Found in a sub-app: `req.baseUrl` is the parent's again, so the chains are matched against
-  // the request's path.
+  // Match the chains against the request's path, not `req.baseUrl` (see express-mounts.ts).
   wholePath: boolean;
-  // `appsLearned` when searched, to search again once more apps are known, if the route or the
+  // `appsLearned()` when searched, to search again once more apps are known, if the route or the
   // mounts of its app were not found or only guessed at; -1 when found.
   searchedAt: number;
   // Found, but not all of its app's mounts: `template` is kept until more apps are known.
   provisional: boolean;
 }
 
-// By route object, then app.
+// What each route object is named by, by route object, then app (`Resolution.next`).
 const resolutions = new WeakMap<object, Resolution>();
-// Express 4 mount RegExps with the `d` flag, whose matches carry each group's indices.
-const withIndices = new WeakMap<RegExp, RegExp>();
-// Sub-apps by parent. `app.use(path, subApp)` mounts a closure, not the sub-app, so the parent's
-// router does not lead to it; a sub-app is learned from a request routed inside it (`req.app`).
-const subApps = new WeakMap<App, Set<App>>();
-// The apps the middleware ran in (and their parents): where the search for a sub-app mounted by a
-// router starts. Weak: an app let go of is not kept for this.
-const topApps: WeakRef<App>[] = [];
-const topAppSet = new WeakSet<App>();
-let appsLearned = 0;
-// The resolutions whose template is kept until more apps are known (see `learned()`).
+// The resolutions whose template is kept only until more apps are known.
 const provisional: WeakRef<Resolution>[] = [];
-// Set by `layerTemplate()`: how much of the path the layer matched (no object per match); by
-// `chainTemplate()`: how much the chain matched.
-let matchedLength = 0;
-let chainLength = 0;
-// Set by `matchChains()`: whether a sub-app's mount must match the path (see `layerTemplate()`).
-let checkLiterals = false;
-// Set by `mountChains()`: an app's mounts could not all be found (yet).
-let mountsUnknown = false;
-const noop = (): void => {};
 
 /**
  * Called by the middleware with the prototype of a request it sees (once per app, not per
  * request): the app it runs in, and that app's parents, are where mounts are searched from.
  */
 export function learnTopApp(prototype: object | null): void {
-  for (let app = (prototype as { app?: App } | null)?.app; app !== undefined && app !== null; app = app.parent) {
-    if (topAppSet.has(app)) return;
-    topAppSet.add(app);
-    topApps.push(new WeakRef(app));
-    learned();
-  }
+  if (addTopApp((prototype as { app?: App } | null)?.app)) forgetProvisional();
 }
 
-/** One more app known: the templates kept provisionally are searched for again. */
-function learned(): void {
-  appsLearned++;
+/** More apps known: the templates kept provisionally are searched for again. */
+function forgetProvisional(): void {
   for (const ref of provisional) {
     const resolution = ref.deref();
     if (resolution !== undefined) resolution.template = undefined;
@@ -138,8 +75,8 @@ export function expressRoute(source: unknown): string | undefined {
   // A route has a template per app, so the app is part of the key; it is told by the request's
   // prototype, which Express sets to the app's `app.request` (where `req.app` comes from) and
   // puts back to the parent's as the request leaves a sub-app. Reading `req.app` itself, like
-  // `req.baseUrl`, is a V8 runtime miss on Express's requests (express.ts): ~150 ns a read
-  // against ~35 ns for the prototype, on requests captured from Express 4 and 5.
+  // `req.baseUrl`, misses V8's inline caches on Express's requests (see express.ts), while the
+  // prototype is a cheap read.
   const owner = Object.getPrototypeOf(req) as object | null;
   let resolution = resolutions.get(route);
   while (resolution !== undefined && resolution.owner !== owner) resolution = resolution.next;
@@ -156,9 +93,9 @@ function resolve(req: ExpressRequest, route: Route, owner: object | null, known:
     const routePath = typeof route.path === 'string' ? route.path : String(route.path);
     resolution = { owner, app, next: kept ? resolutions.get(route) : undefined, routePath, template: undefined, chains: [], wholePath: false, searchedAt: -1, provisional: false };
     if (kept) resolutions.set(route, resolution);
-    learnSubApp(app);
+    if (addSubApp(app)) forgetProvisional();
     search(resolution, route, req);
-  } else if (resolution.searchedAt !== -1 && resolution.searchedAt !== appsLearned) {
+  } else if (resolution.searchedAt !== -1 && resolution.searchedAt !== appsLearned()) {
     search(resolution, route, req);
   }
   const chains = resolution.chains;
@@ -176,14 +113,23 @@ function resolve(req: ExpressRequest, route: Route, owner: object | null, known:
   return matchChains(resolution, path) ?? (path === fullPath ? undefined : matchChains(resolution, fullPath)) ?? resolution.routePath;
 }
 
+function search(resolution: Resolution, route: Route, req: ExpressRequest): void {
+  const found = findRoute(resolution.app, route, pathOfTarget(req.originalUrl));
+  resolution.chains = found.chains;
+  resolution.wholePath = found.wholePath;
+  resolution.searchedAt = found.searchAgain ? appsLearned() : -1;
+  // Mounted by an app not known yet, or by a function: named without those mounts, and kept so
+  // (a cache hit) until more apps are known.
+  resolution.provisional = found.mountsUnknown;
+}
+
 /** The template of the first chain that matches `path`, kept when every request gets it. */
 function matchChains(resolution: Resolution, path: string): string | undefined {
   const chains = resolution.chains;
-  // A sub-app's own mount is checked against the path only when there is a choice to make: a
-  // single chain keeps naming the request as before whatever the mount's syntax.
-  checkLiterals = chains.length > 1;
+  // A sub-app's own mount is checked against the path only when there is a choice to make.
+  const checkLiterals = chains.length > 1;
   for (const chain of chains) {
-    const template = chainTemplate(chain, path);
+    const template = chainTemplate(chain, path, checkLiterals);
     if (template === undefined) continue;
     const whole = template + resolution.routePath;
     if (chains.length === 1 && (resolution.searchedAt === -1 || resolution.provisional) && sameForEveryRequest(chain)) {
@@ -193,336 +139,4 @@ function matchChains(resolution: Resolution, path: string): string | undefined {
     return whole;
   }
   return undefined;
-}
-
-function search(resolution: Resolution, route: Route, req: ExpressRequest): void {
-  const app = resolution.app;
-  const chains: Layer[][] = [];
-  resolution.chains = chains;
-  resolution.searchedAt = -1;
-  resolution.provisional = false;
-  mountsUnknown = false;
-  const stack = routerStack(app);
-  const inApp: Layer[][] = [];
-  if (stack !== undefined) findChains(stack, route, [], inApp, 0);
-  // Not in the app's routers: in a sub-app (or several sharing a router), whose error came back
-  // to the parent's error handlers, `req.app` the parent again. Named as the sub-app names its
-  // successes, so an error and a success of one route are one series.
-  resolution.wholePath = inApp.length === 0;
-  const holders: [App, Layer[][]][] = inApp.length > 0 && app !== undefined ? [[app, inApp]] : [];
-  if (inApp.length === 0) subAppsWith(app, route, holders, 0);
-  if (holders.length > 0) {
-    for (const [holder, inHolder] of holders) {
-      for (const mounts of mountChains(holder, 0)) for (const chain of inHolder) chains.push([...mounts, ...chain]);
-    }
-    if (mountsUnknown) {
-      // Mounted by an app not known yet, or by a function: named without those mounts, and kept
-      // so (a cache hit) until more apps are known.
-      resolution.searchedAt = appsLearned;
-      resolution.provisional = true;
-    }
-    return;
-  }
-  // A sub-app not seen yet (say its first request failed): the route is taken to be its own (not
-  // in a router of it) if its path matches all of the rest of the request's path. Searched again
-  // once more sub-apps are known, as the sub-app's own mount string (Express 4 lower-cases the
-  // layer's, see rebuildTemplate) is then used.
-  resolution.searchedAt = appsLearned;
-  if (stack === undefined || app === undefined) return;
-  const path = pathOfTarget(req.originalUrl);
-  const appMounts = mountChains(app, 0);
-  checkLiterals = appMounts.length > 1;
-  for (const mounts of appMounts) {
-    if (chainTemplate(mounts, path) === undefined) continue;
-    const mount = mountedAppOf(stack, route, path.slice(chainLength));
-    if (mount === undefined) continue;
-    chains.push([...mounts, mount]);
-    return;
-  }
-}
-
-/**
- * The chains of mount layers from the top app down to `app`, each matched against the request's
- * path like the routers' layers: its parents' `mountpath`s, or the router layers that mount it.
- */
-function mountChains(app: App, depth: number): Layer[][] {
-  if (depth > 16) return [[]];
-  const parent = app.parent;
-  if (parent !== undefined) {
-    const own = mountLayer(app, parent);
-    const above = mountChains(parent, depth + 1);
-    return own === undefined ? above : above.map((chain) => [...chain, own]);
-  }
-  // No parent: the top app, or a sub-app a router mounts (its handle is the sub-app itself).
-  const found: Layer[][] = [];
-  for (const host of knownApps()) {
-    if (host === app) continue;
-    const stack = routerStack(host);
-    const inHost: Layer[][] = [];
-    if (stack !== undefined) findMounts(stack, app, [], inHost, 0);
-    if (inHost.length === 0) continue;
-    for (const mounts of mountChains(host, depth + 1)) for (const chain of inHost) found.push([...mounts, ...chain]);
-  }
-  if (found.length > 0) return found;
-  // Mounted by a router of an app not known yet (a sub-app no request was routed in), or by a
-  // function of the app's own: named without those mounts until more apps are known.
-  if (!topAppSet.has(app)) mountsUnknown = true;
-  return [[]];
-}
-
-/** The layer `app.use(mountpath, app)` is matched by, for the chains; none for `/`. */
-function mountLayer(app: App, parent: App): Layer | undefined {
-  const mount = app.mountpath;
-  if (mount === undefined || mount === '/') return undefined;
-  // A layer like the one the parent's router mounted the app with (of the parent's own Express,
-  // and case-sensitive alike).
-  const probe = layerLike(parent, mount);
-  // Each path of an array is a template of its own: the layer names the request by the one that matched.
-  if (Array.isArray(mount) && probe !== undefined) return probe;
-  let literal = String(mount);
-  if (literal.length > 1 && literal.endsWith('/')) literal = literal.slice(0, -1);
-  const layer: Layer = { literal, segments: segmentCount(literal) };
-  if (probe !== undefined) layer.probe = probe;
-  return layer;
-}
-
-function layerLike(parent: App, path: unknown): Layer | undefined {
-  const router = routerOf(parent);
-  const sample = router?.stack?.[0];
-  if (sample === undefined) return undefined;
-  try {
-    return new (sample.constructor as LayerClass)(path, { sensitive: router!.caseSensitive, strict: false, end: false }, noop);
-  } catch {
-    // Not a Layer after all: the literal alone.
-    return undefined;
-  }
-}
-
-/**
- * The apps a router-mounted sub-app may be in: the apps the middleware ran in, their known
- * sub-apps, and the apps their routers mount, in turn.
- */
-function knownApps(): App[] {
-  const apps: App[] = [];
-  const seen = new Set<App>();
-  const add = (app: App): void => {
-    if (seen.has(app)) return;
-    seen.add(app);
-    apps.push(app);
-  };
-  for (let i = topApps.length - 1; i >= 0; i--) {
-    const app = topApps[i]!.deref();
-    if (app === undefined) topApps.splice(i, 1);
-    else add(app);
-  }
-  for (let i = 0; i < apps.length && i < 1000; i++) {
-    const app = apps[i]!;
-    const children = subApps.get(app);
-    if (children !== undefined) for (const child of children) add(child);
-    const stack = routerStack(app);
-    if (stack !== undefined) appsIn(stack, add, 0);
-  }
-  return apps;
-}
-
-function appsIn(stack: Layer[], add: (app: App) => void, depth: number): void {
-  if (depth > 16) return;
-  for (const layer of stack) {
-    const handle = layer.handle;
-    if (layer.route !== undefined || handle === undefined) continue;
-    if (isApp(handle)) add(handle as App);
-    else if (Array.isArray(handle.stack)) appsIn(handle.stack, add, depth + 1);
-  }
-}
-
-/** Express's own test for an app (`app.use()` mounts those as sub-apps). */
-function isApp(handle: unknown): boolean {
-  if (typeof handle !== 'function') return false;
-  const fn = handle as { handle?: unknown; set?: unknown };
-  return typeof fn.handle === 'function' && typeof fn.set === 'function';
-}
-
-/** The chains of router layers in `stack` that lead to a layer whose handle is `app`, it last. */
-function findMounts(stack: Layer[], app: App, chain: Layer[], out: Layer[][], depth: number): void {
-  if (depth > 16) return;
-  for (const layer of stack) {
-    if ((layer.handle as unknown) === app) out.push([...chain, layer]);
-    else if (layer.route === undefined && Array.isArray(layer.handle?.stack)) {
-      findMounts(layer.handle!.stack!, app, [...chain, layer], out, depth + 1);
-    }
-  }
-}
-
-function learnSubApp(app: App | undefined): void {
-  for (let child = app; child?.parent !== undefined; child = child.parent) {
-    let children = subApps.get(child.parent);
-    if (children === undefined) subApps.set(child.parent, (children = new Set()));
-    // Learned bottom-up: a known sub-app's parents are known too.
-    if (children.has(child)) return;
-    children.add(child);
-    learned();
-  }
-}
-
-/** Every known sub-app of `app` (or of its sub-apps) whose routers hold the route, with its chains, into `out`. */
-function subAppsWith(app: App | undefined, route: Route, out: [App, Layer[][]][], depth: number): void {
-  const children = app === undefined || depth > 16 ? undefined : subApps.get(app);
-  if (children === undefined) return;
-  for (const child of children) {
-    const stack = routerStack(child);
-    const inChild: Layer[][] = [];
-    if (stack !== undefined) findChains(stack, route, [], inChild, 0);
-    if (inChild.length > 0) out.push([child, inChild]);
-    subAppsWith(child, route, out, depth + 1);
-  }
-}
-
-/** The layer of a sub-app mounted on `stack` that matches `path`, the route matching the rest. */
-function mountedAppOf(stack: Layer[], route: Route, path: string): Layer | undefined {
-  for (const layer of stack) {
-    // Express 4 and 5 both name the closure that `app.use()` mounts a sub-app with.
-    if (layer.handle?.name !== 'mounted_app') continue;
-    if (layerTemplate(layer, path) === undefined) continue;
-    const rest = path.slice(matchedLength) || '/';
-    try {
-      // A route layer of the app's own Express, so the path syntax is that version's.
-      const probe = new (layer.constructor as LayerClass)(route.path, { end: true, sensitive: false, strict: false }, noop);
-      if (probe.match?.(rest)) return layer;
-    } catch {
-      // Not a Layer after all: not this one.
-    }
-  }
-  return undefined;
-}
-
-// Express 4 keeps its router in `_router` (its `app.router` getter throws); Express 5 in `router`.
-function routerOf(app: App | undefined): Router | undefined {
-  if (app === undefined) return undefined;
-  if (app._router !== undefined) return app._router;
-  try {
-    return app.router;
-  } catch {
-    return undefined;
-  }
-}
-
-function routerStack(app: App | undefined): Layer[] | undefined {
-  return routerOf(app)?.stack;
-}
-
-function findChains(stack: Layer[], route: unknown, chain: Layer[], out: Layer[][], depth: number): void {
-  if (depth > 16) return;
-  for (const layer of stack) {
-    if (layer.route === route) out.push(chain);
-    else if (layer.route === undefined && Array.isArray(layer.handle?.stack)) {
-      findChains(layer.handle!.stack!, route, [...chain, layer], out, depth + 1);
-    }
-  }
-}
-
-/** The chain's mount template, if the chain matches `baseUrl` (its length in `chainLength`); undefined otherwise. */
-function chainTemplate(chain: Layer[], baseUrl: string): string | undefined {
-  let remaining = baseUrl;
-  let template = '';
-  for (const layer of chain) {
-    const part = layerTemplate(layer, remaining);
-    if (part === undefined) return undefined;
-    template += part;
-    remaining = remaining.slice(matchedLength);
-  }
-  chainLength = baseUrl.length - remaining.length;
-  return template.endsWith('/') ? template.slice(0, -1) : template;
-}
-
-/** The layer's mount template if it matches the start of `path` (its length in `matchedLength`). */
-function layerTemplate(layer: Layer, path: string): string | undefined {
-  matchedLength = 0;
-  if (layer.matchers !== undefined) {
-    // Express 5: the template is kept; matching only checks this chain is the right one, and
-    // which of an array's paths it went through.
-    if (layer.slash) return '';
-    const matchers = layer.matchers;
-    for (let i = 0; i < matchers.length; i++) {
-      const match = matchers[i]!(path);
-      if (!match) continue;
-      matchedLength = match.path.length;
-      const raw: unknown = Array.isArray(layer.rawPath) ? layer.rawPath[i] : layer.rawPath;
-      // `/` of an array (`['/', '/b']`) adds nothing, like a layer mounted at `/`.
-      return typeof raw === 'string' ? (raw === '/' ? '' : raw) : String(raw);
-    }
-    return undefined;
-  }
-  if (layer.regexp !== undefined) {
-    if (layer.regexp.fast_slash) return '';
-    const match = indexed(layer.regexp).exec(path);
-    if (match === null) return undefined;
-    matchedLength = match[0].length;
-    return rebuildTemplate(match, layer.keys ?? [], layer.regexp.ignoreCase);
-  }
-  if (layer.literal !== undefined) {
-    if (checkLiterals && layer.probe !== undefined && layerTemplate(layer.probe, path) === undefined) return undefined;
-    // The raw path has as many segments as the mount (its parameters a segment each).
-    matchedLength = path.length - skipSegments(path, layer.segments ?? 0).length;
-    return layer.literal;
-  }
-  return undefined;
-}
-
-/**
- * Whether every request through the chain gets one template: not when a layer was mounted at an
- * array of paths (Express 4 joins their RegExps as `...|^...`), each a template of its own, so
- * the chain is matched per request.
- */
-function sameForEveryRequest(chain: Layer[]): boolean {
-  for (const layer of chain) {
-    if (layer.matchers !== undefined ? layer.matchers.length > 1 : layer.regexp?.source.includes('|^')) return false;
-  }
-  return true;
-}
-
-/**
- * Express 4: `/users/42` matched with key `uid` is `/users/:uid`. Each key's value is replaced
- * where the RegExp matched it (its group's indices), so a parameter that is part of a segment
- * (`/t/:a-:b`) or spans several (`*`) never leaves its raw value in the template.
- * The text between comes from the request, and a mount matches in any case unless the router is
- * `caseSensitive`: it is lower-cased then, so `/API/x` and `/api/x` are one series. Express 4
- * does not keep the mount's own string, so `app.use('/API', r)` is named `/api` too.
- */
-function rebuildTemplate(match: RegExpExecArray, keys: Key[], ignoreCase: boolean): string {
-  const text = match[0];
-  const indices = match.indices;
-  let template = '';
-  let at = 0;
-  keys.forEach((key, i) => {
-    const span = indices?.[i + 1];
-    if (span === undefined || span[0] < at) return;
-    const literal = text.slice(at, span[0]);
-    template += `${ignoreCase ? literal.toLowerCase() : literal}:${key.name}`;
-    at = span[1];
-  });
-  const rest = text.slice(at);
-  return template + (ignoreCase ? rest.toLowerCase() : rest);
-}
-
-function indexed(regexp: RegExp): RegExp {
-  let copy = withIndices.get(regexp);
-  if (copy === undefined) {
-    copy = new RegExp(regexp.source, regexp.flags.replace(/[gy]/g, '') + (regexp.hasIndices ? '' : 'd'));
-    withIndices.set(regexp, copy);
-  }
-  return copy;
-}
-
-function segmentCount(path: string): number {
-  return path === '' ? 0 : path.split('/').length - 1;
-}
-
-function skipSegments(path: string, count: number): string {
-  let at = 0;
-  for (let i = 0; i < count; i++) {
-    const next = path.indexOf('/', at + 1);
-    if (next === -1) return '';
-    at = next;
-  }
-  return count === 0 ? path : path.slice(at);
 }
