@@ -1,0 +1,109 @@
+import { diag } from '@opentelemetry/api';
+import type { Context, TextMapSetter } from '@opentelemetry/api';
+import { propagation } from './bound';
+
+/**
+ * How trace headers get onto a request, whatever holds its headers (`tracedFetch`'s `Headers` or
+ * plain object, `injectTraceHeaders()`'s carrier, a client's own request object). One injection: the
+ * global propagator writes, each header is admitted or left out, and a caller's stale headers of
+ * a format written are removed.
+ */
+
+/** Where injected headers go. `set` replaces the carrier's header of that name in any case. */
+export interface HeaderTarget<C> {
+  set(carrier: C, name: string, value: string): void;
+  /** Removes the header `lowerName` (lower-case) in any case. */
+  remove(carrier: C, lowerName: string): void;
+}
+
+// RFC 9110 field names are tokens; a value may not hold CR, LF or NUL, and fetch and `http` take
+// Latin-1 only. A propagator may write either from data a caller sent: the Jaeger one makes
+// `uberctx-<baggage key>` of a percent-decoded key (`a b`), which fetch and `http` reject, failing
+// the user's call. Such a header is not written.
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const BAD_VALUE = /[\0\r\n]|[^\0-\xff]/;
+
+// The headers of each trace-context format. When an injection writes one of a format's headers,
+// a caller's copy of the others (forwarded request headers, say) belongs to another trace and is
+// removed: a `tracestate` without the `traceparent` it came with, an `X-B3-ParentSpanId` or
+// `X-B3-Flags` the B3 propagator did not write this time. Baggage is not a trace's, and a caller's
+// is kept when the context has none to send.
+const TRACE_HEADER_GROUPS: readonly (readonly string[])[] = [
+  ['traceparent', 'tracestate'],
+  ['b3', 'x-b3-traceid', 'x-b3-spanid', 'x-b3-sampled', 'x-b3-flags', 'x-b3-parentspanid'],
+  ['uber-trace-id'],
+  ['x-amzn-trace-id'],
+  ['ot-tracer-traceid', 'ot-tracer-spanid', 'ot-tracer-sampled'],
+];
+const TRACE_HEADER_GROUP = new Map(TRACE_HEADER_GROUPS.flatMap((group, i) => group.map((name) => [name, i] as const)));
+
+// What the injection under way writes (injection is synchronous): one bit per group, the names,
+// and where they go.
+let groupsWritten = 0;
+const namesWritten = new Set<string>();
+let target: HeaderTarget<unknown> | undefined;
+
+/** Whether a header a propagator writes may be sent; notes the trace formats written. */
+function admitHeader(key: string, value: string): boolean {
+  if (!TOKEN.test(key) || BAD_VALUE.test(value)) {
+    diag.debug(`trace header ${JSON.stringify(key)} not sent: not a valid HTTP field`);
+    return false;
+  }
+  const name = key.toLowerCase();
+  const group = TRACE_HEADER_GROUP.get(name);
+  if (group !== undefined) {
+    groupsWritten |= 1 << group;
+    namesWritten.add(name);
+  }
+  return true;
+}
+
+// One setter for every target: the target of the injection under way is in `target`.
+const setter: TextMapSetter<unknown> = {
+  set(carrier, key, value) {
+    if (admitHeader(key, value)) target!.set(carrier, key, value);
+  },
+};
+
+/** Injects the context's headers into `carrier`, and removes the caller's stale ones of each format written (above). */
+export function injectHeaders<C>(ctx: Context, carrier: C, to: HeaderTarget<C>): void {
+  groupsWritten = 0;
+  namesWritten.clear();
+  target = to as HeaderTarget<unknown>;
+  try {
+    propagation.inject(ctx, carrier, setter);
+  } catch (err) {
+    // A propagator of the application's own that throws: the call goes without our headers.
+    diag.warn('trace headers not injected', err);
+  }
+  target = undefined;
+  if (groupsWritten === 0) return;
+  for (let i = 0; i < TRACE_HEADER_GROUPS.length; i++) {
+    if ((groupsWritten & (1 << i)) === 0) continue;
+    for (const name of TRACE_HEADER_GROUPS[i]!) if (!namesWritten.has(name)) to.remove(carrier, name);
+  }
+}
+
+/** A `Headers` (of any fetch implementation: get/set/delete). */
+export const HEADERS_TARGET: HeaderTarget<Headers> = {
+  set: (headers, name, value) => headers.set(name, value),
+  remove: (headers, name) => headers.delete(name),
+};
+
+/**
+ * A plain object. Setting drops the caller's spelling of the same name in any case, as
+ * `Headers.set` would: a caller's `baggage` stays unless the propagator writes its own.
+ */
+export const RECORD_TARGET: HeaderTarget<Record<string, unknown>> = {
+  set: (record, name, value) => replaceHeader(record, name, value),
+  remove: (record, name) => replaceHeader(record, name, undefined),
+};
+
+function replaceHeader(record: Record<string, unknown>, key: string, value: string | undefined): void {
+  const lower = key.toLowerCase();
+  for (const existing of Object.keys(record)) {
+    if (existing !== key && existing.length === key.length && existing.toLowerCase() === lower) delete record[existing];
+  }
+  if (value === undefined) delete record[key];
+  else record[key] = value;
+}
