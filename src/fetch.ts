@@ -2,7 +2,7 @@ import type { Context } from '@opentelemetry/api';
 import { context, trace } from './bound';
 import { HEADERS_TARGET, RECORD_TARGET, injectHeaders } from './outbound-headers';
 import type { HeaderTarget } from './outbound-headers';
-import { endClientSpan, failClientSpan, redactUrl, setUrlFull, startClientSpan } from './outbound-span';
+import { CLIENT_SPAN_OWNED, endClientSpan, failClientSpan, redactUrl, setUrlFull, startClientSpan } from './outbound-span';
 
 /** Header containers `injectTraceHeaders()` writes into. */
 export type HeaderCarrier = Headers | Record<string, string | string[] | undefined>;
@@ -36,6 +36,8 @@ export function injectTraceHeaders<T extends HeaderCarrier = Record<string, stri
  * statuses of 400 and above and network errors set the span's status to ERROR (client spans
  * treat 4xx as errors, per semconv); network errors are recorded and rethrown unchanged.
  * The span ends when the response head arrives; reading the body is not part of it.
+ * With `instrumentOutbound()` on (the `initTelemetry()` default) a plain `fetch` gets the same
+ * span; `tracedFetch` still sends every header to every host, as it always has.
  */
 export async function tracedFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
   const request = input instanceof Request ? input : undefined;
@@ -60,7 +62,7 @@ export async function tracedFetch(input: string | URL | Request, init?: RequestI
     const headers = outgoingHeaders(init?.headers ?? request?.headers);
     injectHeaders(ctx, headers, targetOf(headers));
     // fetch and its arguments handed to context.with: no closure per call.
-    response = await context.with(ctx, fetch, undefined, request ?? input, initWith(init, headers));
+    response = await context.with(ctx.setValue(CLIENT_SPAN_OWNED, true), fetch, undefined, request ?? input, initWith(init, headers));
   } catch (err) {
     failClientSpan(span, err);
     throw err;

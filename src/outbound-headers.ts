@@ -3,8 +3,9 @@ import type { Context, TextMapSetter } from '@opentelemetry/api';
 import { propagation } from './bound';
 
 /**
- * How trace headers get onto a request, whatever holds its headers (`tracedFetch`'s `Headers` or
- * plain object, `injectTraceHeaders()`'s carrier, a client's own request object). One injection: the
+ * How trace headers get onto a request, for every client the kit covers: `tracedFetch`'s
+ * `Headers` or plain object, `injectTraceHeaders()`'s carrier, an undici request, a `node:http`
+ * ClientRequest. One injection: the
  * global propagator writes, each header is admitted or left out, and a caller's stale headers of
  * a format written are removed.
  */

@@ -1,4 +1,4 @@
-import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, createContextKey } from '@opentelemetry/api';
 import type { Attributes, Context, Span } from '@opentelemetry/api';
 import {
   ATTR_ERROR_TYPE,
@@ -13,8 +13,9 @@ import { kitInstruments } from './instruments';
 import { KNOWN_HTTP_METHODS } from './semconv';
 
 /**
- * The CLIENT span of one outgoing HTTP request, the same whoever made the request (`tracedFetch`
- * today), so every client the kit traces gets the same attributes, redaction and status rules.
+ * The CLIENT span of one outgoing HTTP request, the same whoever made the request: `tracedFetch`,
+ * or any client seen through Node's diagnostics channels (`instrumentOutbound()`), so every
+ * client gets the same attributes, redaction and status rules.
  *
  * The span starts with what a sampler may want and costs nothing to build (method, server
  * address and port); `url.full` is built only for a span that records, so an unsampled request
@@ -25,6 +26,13 @@ import { KNOWN_HTTP_METHODS } from './semconv';
  */
 
 const ERROR_STATUS = Object.freeze({ code: SpanStatusCode.ERROR });
+
+/**
+ * Marks the context a client runs in when its request already has a CLIENT span of the kit's
+ * (`tracedFetch`): `instrumentOutbound()` leaves requests made in it alone. `createContextKey`
+ * makes a `Symbol.for` key, so two copies of the kit agree on it.
+ */
+export const CLIENT_SPAN_OWNED = createContextKey('motadata.otel.client-span-owned');
 
 /** `http.request.method` for the method sent: canonical upper case, or `_OTHER`. */
 export function canonicalMethod(sent: string): string {

@@ -1,0 +1,398 @@
+import * as diagnosticsChannel from 'node:diagnostics_channel';
+import type { ClientRequest, IncomingMessage } from 'node:http';
+import { createContextKey, diag, isSpanContextValid } from '@opentelemetry/api';
+import type { Context, Span } from '@opentelemetry/api';
+import { context, propagation, trace } from './bound';
+import { currentRequest } from './request-otel';
+import { RequestTelemetry } from './request-telemetry';
+import { injectHeaders } from './outbound-headers';
+import type { HeaderTarget } from './outbound-headers';
+import { isInternalHost, resolveOutboundOptions } from './outbound-options';
+import type { OutboundHost, OutboundOptions, ResolvedMatcher, ResolvedOutboundOptions } from './outbound-options';
+import { CLIENT_SPAN_OWNED, endClientSpan, failClientSpan, redactedUrlOf, setUrlFull, startClientSpan } from './outbound-span';
+
+/**
+ * Every HTTP client of the process joins the active trace, with no call-site change and no
+ * patching: global `fetch` and undici through undici's diagnostics channels, `node:http` and
+ * `node:https` (axios, got, plain `http.request`) through Node's. Each request made inside a
+ * trace gets one CLIENT span (outbound-span.ts) and the propagator's headers (outbound-headers.ts),
+ * by the rules of {@link OutboundOptions}.
+ *
+ * Left alone: requests outside any trace (nothing to join: a background job wraps its work in a
+ * span to be traced); requests made while tracing is suppressed (the SDK's exporters); requests
+ * `tracedFetch` makes (it has its own span); requests that already carry a `traceparent` of the
+ * active trace, as those instrumentation-http or instrumentation-undici made have (a
+ * `traceparent` of another trace, or the one the current request arrived with, is a caller's
+ * stale copy and is replaced); CONNECT tunnels and protocol upgrades, which no response head ends.
+ *
+ * `node:http` needs `http.client.request.created` (Node 22.12, 23.2) to add headers: the channel
+ * older Nodes publish, `http.client.request.start`, comes once the head is written. There the
+ * requests get their CLIENT span and no header; `initTelemetry({ instrumentHttp: true })` or
+ * `injectTraceHeaders()` propagates.
+ */
+
+const log = diag.createComponentLogger({ namespace: '@motadata/otel/outbound' });
+
+// The SDK's suppressTracing() key (@opentelemetry/core, a Symbol.for key every copy shares).
+const SUPPRESS_TRACING = createContextKey('OpenTelemetry SDK Context Key SUPPRESS_TRACING');
+
+const [NODE_MAJOR = 0, NODE_MINOR = 0] = process.versions.node.split('.').map(Number);
+/** Whether this Node publishes `http.client.request.created`, where headers can still be set. */
+export const HTTP_REQUEST_CREATED = NODE_MAJOR > 23 || (NODE_MAJOR === 23 && NODE_MINOR >= 2) || (NODE_MAJOR === 22 && NODE_MINOR >= 12);
+
+/** Destinations remembered per rule set; past this, new ones are worked out per request. */
+const MAX_DESTINATIONS = 1000;
+
+/** Where a request goes, parsed once per origin, with what the rules say of its host alone. */
+interface Destination extends OutboundHost {
+  /** `scheme://host[:port]`, for url.full and the URL rules. */
+  readonly origin: string;
+  /** The rules' answers from the host; undefined where a RegExp or a function must see the URL. */
+  readonly ignore: boolean | undefined;
+  readonly traceHeaders: boolean | undefined;
+  readonly baggage: boolean | undefined;
+}
+
+/** One `instrumentOutbound()` registration: its options and what they said of each destination. */
+class OutboundRules {
+  private readonly origins = new Map<string, Destination | null>();
+  private readonly httpHosts = new Map<string, Destination | null>();
+  private readonly httpsHosts = new Map<string, Destination | null>();
+
+  constructor(readonly options: ResolvedOutboundOptions) {}
+
+  /** An undici request's destination, by its origin (`http://127.0.0.1:8080`). */
+  fromOrigin(origin: string): Destination | undefined {
+    let destination = this.origins.get(origin);
+    if (destination === undefined) {
+      destination = this.parse(origin, true);
+      if (this.origins.size < MAX_DESTINATIONS) this.origins.set(origin, destination);
+    }
+    return destination ?? undefined;
+  }
+
+  /** A ClientRequest's destination, by its Host header (or host, when none is sent). */
+  fromHttp(req: ClientRequest): Destination | undefined {
+    const https = req.protocol === 'https:';
+    const hostHeader = req.getHeader('host');
+    const portKnown = typeof hostHeader === 'string';
+    const authority = portKnown ? hostHeader : req.host.includes(':') && !req.host.startsWith('[') ? `[${req.host}]` : req.host;
+    const cache = https ? this.httpsHosts : this.httpHosts;
+    let destination = portKnown ? cache.get(authority) : undefined;
+    if (destination === undefined) {
+      destination = this.parse(`${https ? 'https' : 'http'}://${authority}`, portKnown);
+      if (portKnown && cache.size < MAX_DESTINATIONS) cache.set(authority, destination);
+    }
+    return destination ?? undefined;
+  }
+
+  private parse(origin: string, portKnown: boolean): Destination | null {
+    let url: URL;
+    try {
+      url = new URL(origin);
+    } catch {
+      return null;
+    }
+    const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+    const port = !portKnown ? undefined : url.port !== '' ? Number(url.port) : url.protocol === 'https:' ? 443 : url.protocol === 'http:' ? 80 : undefined;
+    const host: OutboundHost = { hostname, port };
+    const { ignore, traceHeaders, baggage } = this.options;
+    return { origin: url.origin, hostname, port, ignore: ignore.matchesHost(host), traceHeaders: traceHeaders.matchesHost(host), baggage: baggage.matchesHost(host) };
+  }
+
+  /** Whether the rules ignore this request (no span, no header). */
+  ignores(destination: Destination, path: string): boolean {
+    return destination.ignore ?? matchesUrl(this.options.ignore, 'ignore', destination, path, false);
+  }
+
+  /**
+   * Injects the headers the rules allow for this destination: the trace headers of `span`'s
+   * context, the baggage of `parent`'s. A header left out is simply not written; a caller's own
+   * header of that name stays.
+   */
+  inject<C>(parent: Context, span: Span, destination: Destination, path: string, carrier: C, to: HeaderTarget<C>): void {
+    const sendTrace = destination.traceHeaders ?? matchesUrl(this.options.traceHeaders, 'traceHeaders', destination, path, true);
+    const hasBaggage = propagation.getBaggage(parent) !== undefined;
+    const sendBaggage = hasBaggage && (destination.baggage ?? matchesUrl(this.options.baggage, 'baggage', destination, path, isInternalHost(destination.hostname)));
+    if (!sendTrace && !sendBaggage) return;
+    let ctx = sendTrace ? trace.setSpan(parent, span) : trace.deleteSpan(parent);
+    if (hasBaggage && !sendBaggage) ctx = propagation.deleteBaggage(ctx);
+    injectHeaders(ctx, carrier, to);
+  }
+}
+
+/** A URL rule (RegExp or function) for one request; a function that throws gives the default. */
+function matchesUrl(matcher: ResolvedMatcher, option: string, destination: Destination, path: string, fallback: boolean): boolean {
+  try {
+    return matcher.matchesUrl(destination.origin + path);
+  } catch (err) {
+    log.warn(`the outbound "${option}" function threw; its default applies`, err);
+    return fallback;
+  }
+}
+
+// The registrations alive, the latest last: its rules apply. One subscription serves them all.
+const registrations: OutboundRules[] = [];
+let active: OutboundRules | undefined;
+
+/**
+ * Traces every outgoing HTTP request of the process made inside a trace (see the module comment):
+ * a CLIENT span like `tracedFetch`'s, and `traceparent`, `tracestate` and `baggage` by the rules
+ * of `options`. For applications that start their own OpenTelemetry SDK; `initTelemetry()` turns
+ * it on itself (its `outbound` option). Needs `@opentelemetry/api` only.
+ *
+ * Calling it again subscribes nothing more: the latest call's options apply until its returned
+ * function is called, then the previous call's again. The returned function stops this call's
+ * instrumentation (once; later calls do nothing); the channels are left when no call is active.
+ * @throws TypeError naming the option when one is invalid.
+ * @example
+ * const stop = instrumentOutbound({ baggage: ['*.corp.example.com'] });
+ * process.on('SIGTERM', stop);
+ */
+export function instrumentOutbound(options?: OutboundOptions): () => void {
+  return startOutbound(resolveOutboundOptions(options, 'instrumentOutbound'));
+}
+
+/** {@link instrumentOutbound} with options already validated (`initTelemetry()`'s). */
+export function startOutbound(options: ResolvedOutboundOptions): () => void {
+  const rules = new OutboundRules(options);
+  registrations.push(rules);
+  active = rules;
+  if (registrations.length === 1) subscribe();
+  let stopped = false;
+  return () => {
+    if (stopped) return;
+    stopped = true;
+    registrations.splice(registrations.indexOf(rules), 1);
+    active = registrations[registrations.length - 1];
+    if (active === undefined) unsubscribe();
+  };
+}
+
+const HTTP_REQUEST_CHANNEL = HTTP_REQUEST_CREATED ? 'http.client.request.created' : 'http.client.request.start';
+const UNDICI_CREATE = 'undici:request:create';
+
+function subscribe(): void {
+  diagnosticsChannel.subscribe(UNDICI_CREATE, onUndiciCreate);
+  diagnosticsChannel.subscribe('undici:request:headers', onUndiciHeaders);
+  diagnosticsChannel.subscribe('undici:request:error', onUndiciError);
+  diagnosticsChannel.subscribe(HTTP_REQUEST_CHANNEL, onHttpRequest);
+  diagnosticsChannel.subscribe('http.client.response.finish', onHttpResponse);
+  diagnosticsChannel.subscribe('http.client.request.error', onHttpError);
+}
+
+function unsubscribe(): void {
+  diagnosticsChannel.unsubscribe(UNDICI_CREATE, onUndiciCreate);
+  diagnosticsChannel.unsubscribe('undici:request:headers', onUndiciHeaders);
+  diagnosticsChannel.unsubscribe('undici:request:error', onUndiciError);
+  diagnosticsChannel.unsubscribe(HTTP_REQUEST_CHANNEL, onHttpRequest);
+  diagnosticsChannel.unsubscribe('http.client.response.finish', onHttpResponse);
+  diagnosticsChannel.unsubscribe('http.client.request.error', onHttpError);
+}
+
+/** The CLIENT span of each request in flight, from its start to its response head or error. */
+const inFlight = new WeakMap<object, Span>();
+
+/** Whether a request made in `ctx` is the kit's to trace (see the module comment). */
+function joinable(ctx: Context): boolean {
+  if (ctx.getValue(SUPPRESS_TRACING) === true || ctx.getValue(CLIENT_SPAN_OWNED) === true) return false;
+  const parent = trace.getSpanContext(ctx);
+  return parent !== undefined && isSpanContextValid(parent);
+}
+
+/**
+ * Whether a request's `traceparent` (one or more values) belongs to the trace of `ctx`: another
+ * instrumentation made its CLIENT span. The `traceparent` the current request arrived with, which
+ * an app forwarding the incoming headers sends on, is a stale copy, not a span of this process.
+ */
+function carriesTraceOf(ctx: Context, header: unknown): boolean {
+  if (header === undefined) return false;
+  const traceId = trace.getSpanContext(ctx)!.traceId;
+  const values = Array.isArray(header) ? (header as unknown[]) : [header];
+  for (const value of values) {
+    if (typeof value === 'string' && value.startsWith(traceId, 3) && !isIncomingTraceparent(ctx, value)) return true;
+  }
+  return false;
+}
+
+function isIncomingTraceparent(ctx: Context, value: string): boolean {
+  const request = currentRequest(ctx);
+  return request instanceof RequestTelemetry && request.res.req?.headers.traceparent === value;
+}
+
+// --- global fetch and undici ----------------------------------------------------------------
+
+/** What undici's channels pass as `request` (undici 6+ keeps headers as [name, value, ...]; 5 as raw text). */
+interface UndiciRequest {
+  readonly origin: string | URL;
+  readonly path: string;
+  readonly method: string;
+  readonly upgrade?: unknown;
+  headers: unknown;
+  addHeader?(name: string, value: string): unknown;
+}
+
+const UNDICI_TARGET: HeaderTarget<UndiciRequest> = {
+  set(request, name, value) {
+    removeUndiciHeader(request, name.toLowerCase());
+    if (typeof request.addHeader === 'function') request.addHeader(name, value);
+    else if (Array.isArray(request.headers)) request.headers.push(name, value);
+    else if (typeof request.headers === 'string') request.headers += `${name}: ${value}\r\n`;
+  },
+  remove: removeUndiciHeader,
+};
+
+function removeUndiciHeader(request: UndiciRequest, lowerName: string): void {
+  const headers = request.headers;
+  if (Array.isArray(headers)) {
+    for (let i = headers.length - 2; i >= 0; i -= 2) {
+      const name = headers[i] as unknown;
+      if (typeof name === 'string' && name.length === lowerName.length && name.toLowerCase() === lowerName) headers.splice(i, 2);
+    }
+  } else if (typeof headers === 'string' && headers !== '') {
+    request.headers = headers
+      .split('\r\n')
+      .filter((line) => line === '' || line.slice(0, line.indexOf(':')).trim().toLowerCase() !== lowerName)
+      .join('\r\n');
+  }
+}
+
+/** The values of header `lowerName` on an undici request. */
+function undiciHeaderValues(headers: unknown, lowerName: string): string[] | undefined {
+  let values: string[] | undefined;
+  if (Array.isArray(headers)) {
+    for (let i = 0; i + 1 < headers.length; i += 2) {
+      const name = headers[i] as unknown;
+      if (typeof name === 'string' && name.length === lowerName.length && name.toLowerCase() === lowerName) {
+        const value = headers[i + 1] as unknown;
+        (values ??= []).push(...(Array.isArray(value) ? (value as string[]) : [String(value)]));
+      }
+    }
+  } else if (typeof headers === 'string') {
+    for (const line of headers.split('\r\n')) {
+      const colon = line.indexOf(':');
+      if (colon !== -1 && line.slice(0, colon).trim().toLowerCase() === lowerName) (values ??= []).push(line.slice(colon + 1).trim());
+    }
+  }
+  return values;
+}
+
+function originOf(request: UndiciRequest): string {
+  return typeof request.origin === 'string' ? request.origin : request.origin.origin;
+}
+
+function onUndiciCreate(message: unknown): void {
+  const rules = active;
+  const request = (message as { request?: UndiciRequest }).request;
+  if (rules === undefined || request === undefined) return;
+  // A subscriber that throws would crash the process (Node rethrows it on the next tick).
+  try {
+    const parent = context.active();
+    if (!joinable(parent) || request.method === 'CONNECT' || (request.upgrade !== null && request.upgrade !== undefined)) return;
+    const destination = rules.fromOrigin(originOf(request));
+    if (destination === undefined) return;
+    const path = request.path;
+    if (destination.ignore !== false && rules.ignores(destination, path)) return;
+    if (carriesTraceOf(parent, undiciHeaderValues(request.headers, 'traceparent'))) return;
+    const span = startClientSpan(parent, request.method, destination.hostname, destination.port);
+    inFlight.set(request, span);
+    if (span.isRecording()) setUrlFull(span, redactedUrlOf(destination.origin, path));
+    rules.inject(parent, span, destination, path, request, UNDICI_TARGET);
+  } catch (err) {
+    log.warn('an outgoing fetch could not be traced', err);
+  }
+}
+
+let movedLast = false;
+
+function onUndiciHeaders(message: unknown): void {
+  const { request, response } = message as { request: UndiciRequest; response: { statusCode: number } };
+  const span = inFlight.get(request);
+  if (span === undefined) return;
+  inFlight.delete(request);
+  try {
+    // Another instrumentation (instrumentation-undici enabled after this one) added a second
+    // `traceparent` after ours: from now on it goes first and the kit leaves its requests alone.
+    if ((undiciHeaderValues(request.headers, 'traceparent')?.length ?? 0) > 1 && !movedLast) {
+      movedLast = true;
+      diagnosticsChannel.unsubscribe(UNDICI_CREATE, onUndiciCreate);
+      diagnosticsChannel.subscribe(UNDICI_CREATE, onUndiciCreate);
+      log.warn('another instrumentation adds trace headers to fetch requests after @motadata/otel does; from now on the kit leaves those requests to it');
+    }
+    endClientSpan(span, response.statusCode);
+  } catch (err) {
+    log.warn('an outgoing fetch span could not be ended', err);
+  }
+}
+
+function onUndiciError(message: unknown): void {
+  const { request, error } = message as { request: UndiciRequest; error: unknown };
+  const span = inFlight.get(request);
+  if (span === undefined) return;
+  inFlight.delete(request);
+  try {
+    failClientSpan(span, error);
+  } catch (err) {
+    log.warn('an outgoing fetch span could not be ended', err);
+  }
+}
+
+// --- node:http and node:https ---------------------------------------------------------------
+
+const HTTP_TARGET: HeaderTarget<ClientRequest> = {
+  set: (req, name, value) => req.setHeader(name, value),
+  remove: (req, name) => req.removeHeader(name),
+};
+
+function onHttpRequest(message: unknown): void {
+  const rules = active;
+  const req = (message as { request?: ClientRequest }).request;
+  if (rules === undefined || req === undefined) return;
+  try {
+    const parent = context.active();
+    if (!joinable(parent) || req.method === 'CONNECT' || req.getHeader('upgrade') !== undefined) return;
+    let path = req.path;
+    let destination: Destination | undefined;
+    if (path.startsWith('http://') || path.startsWith('https://')) {
+      // Absolute form, for a forward proxy: the URL names the server.
+      const url = new URL(path);
+      destination = rules.fromOrigin(url.origin);
+      path = url.pathname + url.search;
+    } else destination = rules.fromHttp(req);
+    if (destination === undefined) return;
+    if (destination.ignore !== false && rules.ignores(destination, path)) return;
+    if (carriesTraceOf(parent, req.getHeader('traceparent'))) return;
+    const span = startClientSpan(parent, req.method, destination.hostname, destination.port);
+    inFlight.set(req, span);
+    if (span.isRecording()) setUrlFull(span, redactedUrlOf(destination.origin, path));
+    // Headers given as an array are written in the constructor; on Node before 22.12 this runs
+    // once the head is written. Either way the request goes with its span and without our headers.
+    if (!req.headersSent) rules.inject(parent, span, destination, path, req, HTTP_TARGET);
+  } catch (err) {
+    log.warn('an outgoing http request could not be traced', err);
+  }
+}
+
+function onHttpResponse(message: unknown): void {
+  const { request, response } = message as { request: ClientRequest; response: IncomingMessage };
+  const span = inFlight.get(request);
+  if (span === undefined) return;
+  inFlight.delete(request);
+  try {
+    endClientSpan(span, response.statusCode ?? 0);
+  } catch (err) {
+    log.warn('an outgoing http span could not be ended', err);
+  }
+}
+
+function onHttpError(message: unknown): void {
+  const { request, error } = message as { request: ClientRequest; error: unknown };
+  const span = inFlight.get(request);
+  if (span === undefined) return;
+  inFlight.delete(request);
+  try {
+    failClientSpan(span, error);
+  } catch (err) {
+    log.warn('an outgoing http span could not be ended', err);
+  }
+}
