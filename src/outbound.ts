@@ -169,10 +169,14 @@ export function startOutbound(options: ResolvedOutboundOptions): () => void {
   };
 }
 
+// Whether onUndiciCreate was moved behind another subscriber this subscription (onUndiciHeaders).
+let movedLast = false;
+
 const HTTP_REQUEST_CHANNEL = HTTP_REQUEST_CREATED ? 'http.client.request.created' : 'http.client.request.start';
 const UNDICI_CREATE = 'undici:request:create';
 
 function subscribe(): void {
+  movedLast = false;
   diagnosticsChannel.subscribe(UNDICI_CREATE, onUndiciCreate);
   diagnosticsChannel.subscribe('undici:request:headers', onUndiciHeaders);
   diagnosticsChannel.subscribe('undici:request:error', onUndiciError);
@@ -302,8 +306,6 @@ function onUndiciCreate(message: unknown): void {
     log.warn('an outgoing fetch could not be traced', err);
   }
 }
-
-let movedLast = false;
 
 function onUndiciHeaders(message: unknown): void {
   const { request, response } = message as { request: UndiciRequest; response: { statusCode: number } };
