@@ -1,5 +1,6 @@
 import type { Context } from '@opentelemetry/api';
 import { context, trace } from './bound';
+import { injectForRequest } from './outbound';
 import { HEADERS_TARGET, RECORD_TARGET, injectHeaders } from './outbound-headers';
 import type { HeaderTarget } from './outbound-headers';
 import { CLIENT_SPAN_OWNED, endClientSpan, failClientSpan, redactUrl, setUrlFull, startClientSpan } from './outbound-span';
@@ -37,7 +38,8 @@ export function injectTraceHeaders<T extends HeaderCarrier = Record<string, stri
  * treat 4xx as errors, per semconv); network errors are recorded and rethrown unchanged.
  * The span ends when the response head arrives; reading the body is not part of it.
  * With `instrumentOutbound()` on (the `initTelemetry()` default) a plain `fetch` gets the same
- * span; `tracedFetch` still sends every header to every host, as it always has.
+ * span, and `tracedFetch` follows its `traceHeaders` and `baggage` rules too: by default the
+ * tenant baggage goes to internal hosts only.
  */
 export async function tracedFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
   const request = input instanceof Request ? input : undefined;
@@ -60,7 +62,7 @@ export async function tracedFetch(input: string | URL | Request, init?: RequestI
   try {
     // In the try: copying the caller's headers throws on an invalid one, which fetch would too.
     const headers = outgoingHeaders(init?.headers ?? request?.headers);
-    injectHeaders(ctx, headers, targetOf(headers));
+    injectForRequest(parent, span, url, headers, targetOf(headers));
     // fetch and its arguments handed to context.with: no closure per call.
     response = await context.with(ctx.setValue(CLIENT_SPAN_OWNED, true), fetch, undefined, request ?? input, initWith(init, headers));
   } catch (err) {

@@ -136,6 +136,18 @@ const registrations: OutboundRules[] = [];
 let active: OutboundRules | undefined;
 
 /**
+ * Injects the headers of `span` (and `parent`'s baggage) into a request to `url` made by a client
+ * with a span of its own (`tracedFetch`): by the rules of the `instrumentOutbound()` in force, so
+ * the tenant goes to the same hosts whichever client calls them; every header when none is.
+ */
+export function injectForRequest<C>(parent: Context, span: Span, url: URL, carrier: C, to: HeaderTarget<C>): void {
+  const rules = active;
+  const destination = rules !== undefined && (url.protocol === 'http:' || url.protocol === 'https:') ? rules.fromOrigin(url.origin) : undefined;
+  if (destination === undefined) injectHeaders(trace.setSpan(parent, span), carrier, to);
+  else rules!.inject(parent, span, destination, url.pathname + url.search, carrier, to);
+}
+
+/**
  * Traces every outgoing HTTP request of the process made inside a trace (see the module comment):
  * a CLIENT span like `tracedFetch`'s, and `traceparent`, `tracestate` and `baggage` by the rules
  * of `options`. For applications that start their own OpenTelemetry SDK; `initTelemetry()` turns

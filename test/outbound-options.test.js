@@ -3,7 +3,7 @@
 // defaults, and their validation.
 const assert = require('node:assert/strict');
 const { context, propagation, trace } = require('@opentelemetry/api');
-const { initTelemetry, instrumentOutbound, isInternalHost } = require('@motadata/otel');
+const { initTelemetry, instrumentOutbound, isInternalHost, tracedFetch } = require('@motadata/otel');
 const { startMemoryTelemetry, clientSpans } = require('./support/telemetry');
 const { startEcho, httpGet, HTTP_HEADERS_SETTABLE, lookupLoopback } = require('./support/outbound');
 
@@ -89,6 +89,19 @@ describe('instrumentOutbound() options', () => {
       assert.match(notListed.headers.traceparent, /^00-/);
       assert.equal(notListed.headers.baggage, undefined);
       assert.equal(listed.headers.baggage, 'tenant.id=acme');
+    });
+
+    it('applies the same rules to tracedFetch, which makes its own span', async () => {
+      stop = instrumentOutbound({ baggage: ['localhost'], traceHeaders: 'none' });
+      await inTenantTrace(async () => {
+        await tracedFetch(`${echo.url}/not-listed`).then((r) => r.text());
+        await tracedFetch(`http://localhost:${port()}/listed`).then((r) => r.text());
+      });
+      assert.deepEqual(echo.seen.map((r) => [r.headers.traceparent, r.headers.baggage]), [
+        [undefined, undefined],
+        [undefined, 'tenant.id=acme'],
+      ]);
+      assert.equal(clientSpans(telemetry.getFinishedSpans()).length, 2);
     });
 
     it('keeps a caller\'s own baggage header where the rules send none', async () => {
