@@ -38,7 +38,7 @@ const SUPPRESS_TRACING = createContextKey('OpenTelemetry SDK Context Key SUPPRES
 
 const [NODE_MAJOR = 0, NODE_MINOR = 0] = process.versions.node.split('.').map(Number);
 /** Whether this Node publishes `http.client.request.created`, where headers can still be set. */
-export const HTTP_REQUEST_CREATED = NODE_MAJOR > 23 || (NODE_MAJOR === 23 && NODE_MINOR >= 2) || (NODE_MAJOR === 22 && NODE_MINOR >= 12);
+const HTTP_REQUEST_CREATED = NODE_MAJOR > 23 || (NODE_MAJOR === 23 && NODE_MINOR >= 2) || (NODE_MAJOR === 22 && NODE_MINOR >= 12);
 
 /** Destinations remembered per rule set; past this, new ones are worked out per request. */
 const MAX_DESTINATIONS = 1000;
