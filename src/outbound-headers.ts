@@ -1,3 +1,4 @@
+import type { ClientRequest } from 'node:http';
 import { diag } from '@opentelemetry/api';
 import type { Context, TextMapSetter } from '@opentelemetry/api';
 import { propagation } from './bound';
@@ -107,4 +108,65 @@ function replaceHeader(record: Record<string, unknown>, key: string, value: stri
   }
   if (value === undefined) delete record[key];
   else record[key] = value;
+}
+
+/** A `node:http` ClientRequest whose head is not written yet. */
+export const HTTP_TARGET: HeaderTarget<ClientRequest> = {
+  set: (req, name, value) => req.setHeader(name, value),
+  remove: (req, name) => req.removeHeader(name),
+};
+
+/** What undici's channels pass as `request` (undici 6+ keeps headers as [name, value, ...]; 5 as raw text). */
+export interface UndiciRequest {
+  readonly origin: string | URL;
+  readonly path: string;
+  readonly method: string;
+  readonly upgrade?: unknown;
+  headers: unknown;
+  addHeader?(name: string, value: string): unknown;
+}
+
+export const UNDICI_TARGET: HeaderTarget<UndiciRequest> = {
+  set(request, name, value) {
+    removeUndiciHeader(request, name.toLowerCase());
+    if (typeof request.addHeader === 'function') request.addHeader(name, value);
+    else if (Array.isArray(request.headers)) request.headers.push(name, value);
+    else if (typeof request.headers === 'string') request.headers += `${name}: ${value}\r\n`;
+  },
+  remove: removeUndiciHeader,
+};
+
+function removeUndiciHeader(request: UndiciRequest, lowerName: string): void {
+  const headers = request.headers;
+  if (Array.isArray(headers)) {
+    for (let i = headers.length - 2; i >= 0; i -= 2) {
+      const name = headers[i] as unknown;
+      if (typeof name === 'string' && name.length === lowerName.length && name.toLowerCase() === lowerName) headers.splice(i, 2);
+    }
+  } else if (typeof headers === 'string' && headers !== '') {
+    request.headers = headers
+      .split('\r\n')
+      .filter((line) => line === '' || line.slice(0, line.indexOf(':')).trim().toLowerCase() !== lowerName)
+      .join('\r\n');
+  }
+}
+
+/** The values of header `lowerName` on an undici request. */
+export function undiciHeaderValues(headers: unknown, lowerName: string): string[] | undefined {
+  let values: string[] | undefined;
+  if (Array.isArray(headers)) {
+    for (let i = 0; i + 1 < headers.length; i += 2) {
+      const name = headers[i] as unknown;
+      if (typeof name === 'string' && name.length === lowerName.length && name.toLowerCase() === lowerName) {
+        const value = headers[i + 1] as unknown;
+        (values ??= []).push(...(Array.isArray(value) ? (value as string[]) : [String(value)]));
+      }
+    }
+  } else if (typeof headers === 'string') {
+    for (const line of headers.split('\r\n')) {
+      const colon = line.indexOf(':');
+      if (colon !== -1 && line.slice(0, colon).trim().toLowerCase() === lowerName) (values ??= []).push(line.slice(colon + 1).trim());
+    }
+  }
+  return values;
 }

@@ -2,13 +2,15 @@ import * as diagnosticsChannel from 'node:diagnostics_channel';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import { createContextKey, diag, isSpanContextValid } from '@opentelemetry/api';
 import type { Context, Span } from '@opentelemetry/api';
-import { context, propagation, trace } from './bound';
+import { context, trace } from './bound';
 import { currentRequest } from './request-otel';
 import { RequestTelemetry } from './request-telemetry';
-import { injectHeaders } from './outbound-headers';
-import type { HeaderTarget } from './outbound-headers';
-import { isInternalHost, resolveOutboundOptions } from './outbound-options';
-import type { OutboundHost, OutboundOptions, ResolvedMatcher, ResolvedOutboundOptions } from './outbound-options';
+import { HTTP_TARGET, UNDICI_TARGET, injectHeaders, undiciHeaderValues } from './outbound-headers';
+import type { HeaderTarget, UndiciRequest } from './outbound-headers';
+import { resolveOutboundOptions } from './outbound-options';
+import type { OutboundOptions, ResolvedOutboundOptions } from './outbound-options';
+import { OutboundRules } from './outbound-rules';
+import type { Destination } from './outbound-rules';
 import { CLIENT_SPAN_OWNED, endClientSpan, failClientSpan, redactedUrlOf, setUrlFull, startClientSpan } from './outbound-span';
 
 /**
@@ -39,97 +41,6 @@ const SUPPRESS_TRACING = createContextKey('OpenTelemetry SDK Context Key SUPPRES
 const [NODE_MAJOR = 0, NODE_MINOR = 0] = process.versions.node.split('.').map(Number);
 /** Whether this Node publishes `http.client.request.created`, where headers can still be set. */
 const HTTP_REQUEST_CREATED = NODE_MAJOR > 23 || (NODE_MAJOR === 23 && NODE_MINOR >= 2) || (NODE_MAJOR === 22 && NODE_MINOR >= 12);
-
-/** Destinations remembered per rule set; past this, new ones are worked out per request. */
-const MAX_DESTINATIONS = 1000;
-
-/** Where a request goes, parsed once per origin, with what the rules say of its host alone. */
-interface Destination extends OutboundHost {
-  /** `scheme://host[:port]`, for url.full and the URL rules. */
-  readonly origin: string;
-  /** The rules' answers from the host; undefined where a RegExp or a function must see the URL. */
-  readonly ignore: boolean | undefined;
-  readonly traceHeaders: boolean | undefined;
-  readonly baggage: boolean | undefined;
-}
-
-/** One `instrumentOutbound()` registration: its options and what they said of each destination. */
-class OutboundRules {
-  private readonly origins = new Map<string, Destination | null>();
-  private readonly httpHosts = new Map<string, Destination | null>();
-  private readonly httpsHosts = new Map<string, Destination | null>();
-
-  constructor(readonly options: ResolvedOutboundOptions) {}
-
-  /** An undici request's destination, by its origin (`http://127.0.0.1:8080`). */
-  fromOrigin(origin: string): Destination | undefined {
-    let destination = this.origins.get(origin);
-    if (destination === undefined) {
-      destination = this.parse(origin, true);
-      if (this.origins.size < MAX_DESTINATIONS) this.origins.set(origin, destination);
-    }
-    return destination ?? undefined;
-  }
-
-  /** A ClientRequest's destination, by its Host header (or host, when none is sent). */
-  fromHttp(req: ClientRequest): Destination | undefined {
-    const https = req.protocol === 'https:';
-    const hostHeader = req.getHeader('host');
-    const portKnown = typeof hostHeader === 'string';
-    const authority = portKnown ? hostHeader : req.host.includes(':') && !req.host.startsWith('[') ? `[${req.host}]` : req.host;
-    const cache = https ? this.httpsHosts : this.httpHosts;
-    let destination = portKnown ? cache.get(authority) : undefined;
-    if (destination === undefined) {
-      destination = this.parse(`${https ? 'https' : 'http'}://${authority}`, portKnown);
-      if (portKnown && cache.size < MAX_DESTINATIONS) cache.set(authority, destination);
-    }
-    return destination ?? undefined;
-  }
-
-  private parse(origin: string, portKnown: boolean): Destination | null {
-    let url: URL;
-    try {
-      url = new URL(origin);
-    } catch {
-      return null;
-    }
-    const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-    const port = !portKnown ? undefined : url.port !== '' ? Number(url.port) : url.protocol === 'https:' ? 443 : url.protocol === 'http:' ? 80 : undefined;
-    const host: OutboundHost = { hostname, port };
-    const { ignore, traceHeaders, baggage } = this.options;
-    return { origin: url.origin, hostname, port, ignore: ignore.matchesHost(host), traceHeaders: traceHeaders.matchesHost(host), baggage: baggage.matchesHost(host) };
-  }
-
-  /** Whether the rules ignore this request (no span, no header). */
-  ignores(destination: Destination, path: string): boolean {
-    return destination.ignore ?? matchesUrl(this.options.ignore, 'ignore', destination, path, false);
-  }
-
-  /**
-   * Injects the headers the rules allow for this destination: the trace headers of `span`'s
-   * context, the baggage of `parent`'s. A header left out is simply not written; a caller's own
-   * header of that name stays.
-   */
-  inject<C>(parent: Context, span: Span, destination: Destination, path: string, carrier: C, to: HeaderTarget<C>): void {
-    const sendTrace = destination.traceHeaders ?? matchesUrl(this.options.traceHeaders, 'traceHeaders', destination, path, true);
-    const hasBaggage = propagation.getBaggage(parent) !== undefined;
-    const sendBaggage = hasBaggage && (destination.baggage ?? matchesUrl(this.options.baggage, 'baggage', destination, path, isInternalHost(destination.hostname)));
-    if (!sendTrace && !sendBaggage) return;
-    let ctx = sendTrace ? trace.setSpan(parent, span) : trace.deleteSpan(parent);
-    if (hasBaggage && !sendBaggage) ctx = propagation.deleteBaggage(ctx);
-    injectHeaders(ctx, carrier, to);
-  }
-}
-
-/** A URL rule (RegExp or function) for one request; a function that throws gives the default. */
-function matchesUrl(matcher: ResolvedMatcher, option: string, destination: Destination, path: string, fallback: boolean): boolean {
-  try {
-    return matcher.matchesUrl(destination.origin + path);
-  } catch (err) {
-    log.warn(`the outbound "${option}" function threw; its default applies`, err);
-    return fallback;
-  }
-}
 
 // The registrations alive, the latest last: its rules apply. One subscription serves them all.
 const registrations: OutboundRules[] = [];
@@ -238,61 +149,6 @@ function isIncomingTraceparent(ctx: Context, value: string): boolean {
 
 // --- global fetch and undici ----------------------------------------------------------------
 
-/** What undici's channels pass as `request` (undici 6+ keeps headers as [name, value, ...]; 5 as raw text). */
-interface UndiciRequest {
-  readonly origin: string | URL;
-  readonly path: string;
-  readonly method: string;
-  readonly upgrade?: unknown;
-  headers: unknown;
-  addHeader?(name: string, value: string): unknown;
-}
-
-const UNDICI_TARGET: HeaderTarget<UndiciRequest> = {
-  set(request, name, value) {
-    removeUndiciHeader(request, name.toLowerCase());
-    if (typeof request.addHeader === 'function') request.addHeader(name, value);
-    else if (Array.isArray(request.headers)) request.headers.push(name, value);
-    else if (typeof request.headers === 'string') request.headers += `${name}: ${value}\r\n`;
-  },
-  remove: removeUndiciHeader,
-};
-
-function removeUndiciHeader(request: UndiciRequest, lowerName: string): void {
-  const headers = request.headers;
-  if (Array.isArray(headers)) {
-    for (let i = headers.length - 2; i >= 0; i -= 2) {
-      const name = headers[i] as unknown;
-      if (typeof name === 'string' && name.length === lowerName.length && name.toLowerCase() === lowerName) headers.splice(i, 2);
-    }
-  } else if (typeof headers === 'string' && headers !== '') {
-    request.headers = headers
-      .split('\r\n')
-      .filter((line) => line === '' || line.slice(0, line.indexOf(':')).trim().toLowerCase() !== lowerName)
-      .join('\r\n');
-  }
-}
-
-/** The values of header `lowerName` on an undici request. */
-function undiciHeaderValues(headers: unknown, lowerName: string): string[] | undefined {
-  let values: string[] | undefined;
-  if (Array.isArray(headers)) {
-    for (let i = 0; i + 1 < headers.length; i += 2) {
-      const name = headers[i] as unknown;
-      if (typeof name === 'string' && name.length === lowerName.length && name.toLowerCase() === lowerName) {
-        const value = headers[i + 1] as unknown;
-        (values ??= []).push(...(Array.isArray(value) ? (value as string[]) : [String(value)]));
-      }
-    }
-  } else if (typeof headers === 'string') {
-    for (const line of headers.split('\r\n')) {
-      const colon = line.indexOf(':');
-      if (colon !== -1 && line.slice(0, colon).trim().toLowerCase() === lowerName) (values ??= []).push(line.slice(colon + 1).trim());
-    }
-  }
-  return values;
-}
-
 function originOf(request: UndiciRequest): string {
   return typeof request.origin === 'string' ? request.origin : request.origin.origin;
 }
@@ -352,11 +208,6 @@ function onUndiciError(message: unknown): void {
 }
 
 // --- node:http and node:https ---------------------------------------------------------------
-
-const HTTP_TARGET: HeaderTarget<ClientRequest> = {
-  set: (req, name, value) => req.setHeader(name, value),
-  remove: (req, name) => req.removeHeader(name),
-};
 
 function onHttpRequest(message: unknown): void {
   const rules = active;
