@@ -37,27 +37,47 @@ const TRACE_HEADER_GROUPS: readonly (readonly string[])[] = [
   ['x-amzn-trace-id'],
   ['ot-tracer-traceid', 'ot-tracer-spanid', 'ot-tracer-sampled'],
 ];
-const TRACE_HEADER_GROUP = new Map(TRACE_HEADER_GROUPS.flatMap((group, i) => group.map((name) => [name, i] as const)));
+// Every name above gets a bit: which names an injection wrote fits in one number.
+const TRACE_HEADER_NAMES = TRACE_HEADER_GROUPS.flat();
+const GROUP_BITS = TRACE_HEADER_GROUPS.map((group) => group.map((name) => ({ name, bit: 1 << TRACE_HEADER_NAMES.indexOf(name) })));
 
-// What the injection under way writes (injection is synchronous): one bit per group, the names,
-// and where they go.
+/** A header name a propagator writes, checked once: its trace format (-1 for none) and bit. */
+interface HeaderName {
+  readonly group: number;
+  readonly bit: number;
+}
+const NO_FORMAT: HeaderName = { group: -1, bit: 0 };
+// The names propagators wrote, as they spell them: a handful (Jaeger's adds one per baggage key),
+// so each is checked and looked up once, not per request.
+const MAX_NAMES = 256;
+const namesSeen = new Map<string, HeaderName>();
+
+// What the injection under way writes (injection is synchronous): one bit per format and per
+// name, and where the headers go.
 let groupsWritten = 0;
-const namesWritten = new Set<string>();
+let namesWritten = 0;
 let target: HeaderTarget<unknown> | undefined;
 
 /** Whether a header a propagator writes may be sent; notes the trace formats written. */
 function admitHeader(key: string, value: string): boolean {
-  if (!TOKEN.test(key) || BAD_VALUE.test(value)) {
-    diag.debug(`trace header ${JSON.stringify(key)} not sent: not a valid HTTP field`);
-    return false;
+  let name = namesSeen.get(key);
+  if (name === undefined) {
+    if (!TOKEN.test(key)) return refuse(key);
+    const index = TRACE_HEADER_NAMES.indexOf(key.toLowerCase());
+    name = index === -1 ? NO_FORMAT : { group: TRACE_HEADER_GROUPS.findIndex((group) => group.includes(TRACE_HEADER_NAMES[index]!)), bit: 1 << index };
+    if (namesSeen.size < MAX_NAMES) namesSeen.set(key, name);
   }
-  const name = key.toLowerCase();
-  const group = TRACE_HEADER_GROUP.get(name);
-  if (group !== undefined) {
-    groupsWritten |= 1 << group;
-    namesWritten.add(name);
+  if (BAD_VALUE.test(value)) return refuse(key);
+  if (name.group !== -1) {
+    groupsWritten |= 1 << name.group;
+    namesWritten |= name.bit;
   }
   return true;
+}
+
+function refuse(key: string): false {
+  diag.debug(`trace header ${JSON.stringify(key)} not sent: not a valid HTTP field`);
+  return false;
 }
 
 // One setter for every target: the target of the injection under way is in `target`.
@@ -70,7 +90,7 @@ const setter: TextMapSetter<unknown> = {
 /** Injects the context's headers into `carrier`, and removes the caller's stale ones of each format written (above). */
 export function injectHeaders<C>(ctx: Context, carrier: C, to: HeaderTarget<C>): void {
   groupsWritten = 0;
-  namesWritten.clear();
+  namesWritten = 0;
   target = to as HeaderTarget<unknown>;
   try {
     propagation.inject(ctx, carrier, setter);
@@ -80,9 +100,9 @@ export function injectHeaders<C>(ctx: Context, carrier: C, to: HeaderTarget<C>):
   }
   target = undefined;
   if (groupsWritten === 0) return;
-  for (let i = 0; i < TRACE_HEADER_GROUPS.length; i++) {
+  for (let i = 0; i < GROUP_BITS.length; i++) {
     if ((groupsWritten & (1 << i)) === 0) continue;
-    for (const name of TRACE_HEADER_GROUPS[i]!) if (!namesWritten.has(name)) to.remove(carrier, name);
+    for (const { name, bit } of GROUP_BITS[i]!) if ((namesWritten & bit) === 0) to.remove(carrier, name);
   }
 }
 

@@ -1,6 +1,6 @@
 import * as diagnosticsChannel from 'node:diagnostics_channel';
 import type { ClientRequest, IncomingMessage } from 'node:http';
-import { createContextKey, diag, isSpanContextValid } from '@opentelemetry/api';
+import { INVALID_TRACEID, createContextKey, diag } from '@opentelemetry/api';
 import type { Context, Span } from '@opentelemetry/api';
 import { context, trace } from './bound';
 import { currentRequest } from './request-otel';
@@ -123,8 +123,9 @@ const inFlight = new WeakMap<object, Span>();
 /** Whether a request made in `ctx` is the kit's to trace (see the module comment). */
 function joinable(ctx: Context): boolean {
   if (ctx.getValue(SUPPRESS_TRACING) === true || ctx.getValue(CLIENT_SPAN_OWNED) === true) return false;
+  // The tracer checks the ids' format; the no-op and suppressed spans have the all-zero id.
   const parent = trace.getSpanContext(ctx);
-  return parent !== undefined && isSpanContextValid(parent);
+  return parent !== undefined && parent.traceId !== INVALID_TRACEID;
 }
 
 /**
