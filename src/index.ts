@@ -5,6 +5,8 @@
  */
 export { initTelemetry, activeTelemetry } from './telemetry';
 export { tracedFetch, injectTraceHeaders } from './fetch';
+export { instrumentOutbound } from './outbound';
+export { isInternalHost } from './outbound-options';
 export { currentRequest } from './request-otel';
 export { recordCostOutsideRequest } from './cost';
 export { genAiCall } from './genai-client';
@@ -55,6 +57,7 @@ export type {
   OtlpProtocol,
 } from './telemetry-options';
 export type { HeaderCarrier } from './fetch';
+export type { OutboundOptions, OutboundMatcher } from './outbound-options';
 export type { LlmCost } from './cost';
 export type { GenAiCallOptions } from './genai-client';
 export type { StreamOptions, StreamChunksOptions } from './stream-options';

@@ -1,6 +1,8 @@
 import type { Attributes } from '@opentelemetry/api';
 import { DEFAULT_PROPAGATORS, PROPAGATOR_NAMES } from './propagation';
 import type { PropagatorName } from './propagation';
+import { resolveOutboundOptions } from './outbound-options';
+import type { OutboundOptions, ResolvedOutboundOptions } from './outbound-options';
 
 export type TraceExporterName = 'otlp' | 'jaeger' | 'console' | 'zipkin' | 'memory' | 'none';
 export type MetricExporterName = 'otlp' | 'prometheus' | 'console' | 'memory' | 'none';
@@ -91,6 +93,15 @@ export interface TelemetryOptions {
    * `http` is first used by a server. @default false
    */
   instrumentHttp?: boolean;
+  /**
+   * Every outgoing HTTP request made inside a trace (global `fetch`, undici, `node:http` and
+   * `https`: axios, got, the `openai` package) gets a CLIENT span and the trace headers, with no
+   * call-site change, through Node's diagnostics channels (see `instrumentOutbound()`). The
+   * options say which hosts get trace headers and baggage (by default baggage, which carries
+   * `tenant.id`, goes to internal hosts only) and which requests are ignored. `false` turns it off.
+   * @default true
+   */
+  outbound?: OutboundOptions | boolean;
 }
 
 export interface ResolvedTelemetryOptions {
@@ -128,6 +139,7 @@ export interface ResolvedTelemetryOptions {
   };
   readonly propagators: readonly PropagatorName[];
   readonly instrumentHttp: boolean;
+  readonly outbound: ResolvedOutboundOptions | false;
 }
 
 /** A sampler by the spec's `OTEL_TRACES_SAMPLER` names, with its ratio where one applies. */
@@ -389,5 +401,6 @@ export function resolveTelemetryOptions(options: TelemetryOptions = {}, env: Env
     },
     propagators: propagators(options.propagators, env),
     instrumentHttp: options.instrumentHttp ?? false,
+    outbound: options.outbound === false ? false : resolveOutboundOptions(options.outbound === true ? undefined : options.outbound, 'initTelemetry', 'outbound.'),
   };
 }

@@ -12,6 +12,7 @@ import { resolveTelemetryOptions } from './telemetry-options';
 import type { ResolvedTelemetryOptions, SamplerChoice, TelemetryOptions } from './telemetry-options';
 import { ignoredByAnyMiddleware } from './lifecycle';
 import { AddableSpanProcessor } from './span-processor';
+import { startOutbound } from './outbound';
 import { logsApi, peerPackage, sdkPackage } from './sdk';
 import { prometheusEndpoint } from './prometheus';
 import type { CollectedMetrics, FinishedLogRecord, FinishedSpan, SpanExporterLike, TelemetryResource } from './sdk-types';
@@ -161,6 +162,7 @@ export function initTelemetry(options: TelemetryOptions = {}): Telemetry {
     instrumentations,
   });
   node.start();
+  const stopOutbound = resolved.outbound === false || disabled ? undefined : startOutbound(resolved.outbound);
 
   // Host and process attributes resolve asynchronously; span export waits for them, so a test
   // that awaits `ready` reads its spans as soon as they end.
@@ -198,6 +200,7 @@ export function initTelemetry(options: TelemetryOptions = {}): Telemetry {
       await (logsApi().logs.getLoggerProvider() as { forceFlush?: () => Promise<void> }).forceFlush?.();
     },
     shutdown() {
+      stopOutbound?.();
       shutdownPromise ??= node
         .shutdown()
         .catch((err: unknown) => diag.error('telemetry shutdown failed', err))

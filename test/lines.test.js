@@ -25,6 +25,7 @@ const ONLY_IN_OTEL3 = [];
 // Node 20 cell) cannot take. The 3.x line runs on Node 22 and 24 only, so it takes that release.
 const NEWER_ON_OTEL3 = {
   openai: { root: '6.49.0', line: '7.60.0', why: 'openai 7 declares engines node >= 22; 6.49.0 is the last release without that floor' },
+  got: { root: '14.6.5', line: '16.2.0', why: 'got 15 and 16 declare engines node >= 22; 14.6.5 is the last release that runs on Node 20' },
 };
 
 describe('lines/otel3 follows the root package.json', () => {
