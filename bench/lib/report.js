@@ -83,8 +83,9 @@ const HOW_TO_READ = `## How to read this
   completed. Unlike req/s it barely moves when another process competes for the server's core.
 - *Core taken by others* is the share of the server's core that other processes (and the
   kernel's network work, a few per cent) used during the measured window, from \`/proc/stat\`.
-  A window where it passed 20% was measured again, up to twice, and the least disturbed one
-  kept (chosen on the disturbance, not the result). Other load on the core slows the server's
+  Before each window the runner waits (up to 10 s) for the core to be quiet; a window where
+  others passed 20% though it was quiet just before was measured again, up to twice, and the
+  least disturbed one kept (chosen on the disturbance, not the result). Other load on the core slows the server's
   own code too (caches, and on a VM the sibling hyperthread), so CPU µs/req from a disturbed
   window runs high.
 - **Added CPU µs/req** is a variant's CPU µs/req minus bare's *in the same round* (they ran
@@ -240,7 +241,7 @@ function buildReport({ meta, lines, frameworks, results, problems }) {
     `| wrk | ${meta.wrk} |`,
     `| kit | ${meta.kit} |`,
     `| pinning | ${meta.pinning} |`,
-    `| load | ${meta.connections} connections, ${meta.rounds} round(s) × ${meta.duration} s per route, ${meta.warmup} s warm-up per route (longer, up to 30 s, until it has served ${meta.warmupRequests} requests); a window re-measured up to ${meta.retries} time(s) when other processes took over 20% of the server's core |`,
+    `| load | ${meta.connections} connections, ${meta.rounds} round(s) × ${meta.duration} s per route, ${meta.warmup} s warm-up per route (longer, up to 30 s, until it has served ${meta.warmupRequests} requests); a window re-measured up to ${meta.retries} time(s) when other processes took over 20% of the server's core in a burst |`,
     `| OTLP | ${meta.protocol}, every request sampled (except the 0.01 rows), metrics every 1 s |`,
     '',
     runtimeSection(lines, frameworks, results),
