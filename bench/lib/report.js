@@ -56,9 +56,12 @@ const TARGETS = [
   },
 ];
 
-/** a ÷ b, or NaN where it means nothing (a denominator at or below zero is noise, not a cost). */
+/**
+ * a ÷ b of two added costs, or NaN where that means nothing: a variant that measured at or
+ * below bare in a round (noise, not a cost) gives that round no ratio.
+ */
 function ratio(a, b) {
-  return Number.isFinite(a) && Number.isFinite(b) && b > 0 ? a / b : NaN;
+  return Number.isFinite(a) && Number.isFinite(b) && a > 0 && b > 0 ? a / b : NaN;
 }
 
 const range = (xs, format) => {
@@ -161,7 +164,7 @@ function judge(target, line, added) {
     perRound.push(target.value(a));
   }
   const value = median(perRound);
-  if (!Number.isFinite(value)) return { text: 'n/a', verdict: 'n/a' };
+  if (!Number.isFinite(value)) return { text: 'n/a (a variant measured at or below bare)', verdict: 'n/a' };
   const held = perRound.filter((x) => Number.isFinite(x) && target.ok(x)).length;
   const ok = target.ok(value);
   const parts = target.parts.map((id) => fmt.num(median((added[id] || []).map((x) => x.added))));
