@@ -3,6 +3,9 @@
 // set up like the kit (every request sampled, BatchSpanProcessor, OTLP/HTTP to the sink in the
 // same encoding, metrics every second, logs to the sink too). It must start BEFORE the
 // framework is required, which is why the app builders require express/koa lazily.
+// Everything is required from the variant's own tree, so on each line it is that line's SDK:
+// `@opentelemetry/sdk-trace` exists on 2.x and 3.x alike (sdk-trace-base is gone on 3.x), and
+// its processors, like sdk-logs', take an options object with the exporter in it.
 const { env } = require('./server-env');
 
 function exporters(protocol) {
@@ -18,7 +21,7 @@ function exporters(protocol) {
 /** Starts the NodeSDK with the given instrumentation instances; returns a recordCost stand-in. */
 function startOfficial(serviceName, instrumentations) {
   const { NodeSDK } = require('@opentelemetry/sdk-node');
-  const { BatchSpanProcessor, AlwaysOnSampler } = require('@opentelemetry/sdk-trace-base');
+  const { BatchSpanProcessor, AlwaysOnSampler } = require('@opentelemetry/sdk-trace');
   const { PeriodicExportingMetricReader } = require('@opentelemetry/sdk-metrics');
   const { BatchLogRecordProcessor } = require('@opentelemetry/sdk-logs');
   const { Trace, Metric, Log } = exporters(env.otlpProtocol);
@@ -27,10 +30,10 @@ function startOfficial(serviceName, instrumentations) {
   const sdk = new NodeSDK({
     serviceName,
     sampler: new AlwaysOnSampler(),
-    spanProcessors: [new BatchSpanProcessor(new Trace({ url: `${base}/v1/traces` }), { scheduledDelayMillis: Number(process.env.OTEL_BSP_SCHEDULE_DELAY || 5000) })],
+    spanProcessors: [new BatchSpanProcessor({ exporter: new Trace({ url: `${base}/v1/traces` }), scheduledDelayMillis: Number(process.env.OTEL_BSP_SCHEDULE_DELAY || 5000) })],
     // The timeout may not exceed the interval; the kit uses min(30 s, interval) as well.
     metricReaders: [new PeriodicExportingMetricReader({ exporter: new Metric({ url: `${base}/v1/metrics` }), exportIntervalMillis: env.metricIntervalMs, exportTimeoutMillis: Math.min(30000, env.metricIntervalMs) })],
-    logRecordProcessors: [new BatchLogRecordProcessor(new Log({ url: `${base}/v1/logs` }))],
+    logRecordProcessors: [new BatchLogRecordProcessor({ exporter: new Log({ url: `${base}/v1/logs` }) })],
     instrumentations,
   });
   sdk.start();

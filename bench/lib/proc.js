@@ -90,12 +90,14 @@ function freePort() {
 }
 
 /**
- * Starts `node file` with env, pinned to cpu, and resolves when it prints "ready".
- * Rejects (and kills it) when it exits first or is not ready within timeoutMs.
+ * Starts `node file` with env, pinned to cpu, and resolves when it prints "ready"; `node` is the
+ * binary (this process's by default). What the child printed before "ready" is kept as
+ * `child.startupOutput`. Rejects (and kills it) when it exits first or is not ready within
+ * timeoutMs.
  */
-function startNode(file, { env, cpu, name = file, timeoutMs = 20_000 }) {
+function startNode(file, { env, cpu, node = process.execPath, name = file, timeoutMs = 20_000 }) {
   installCleanup();
-  const [cmd, args] = pinned(cpu, process.execPath, [file]);
+  const [cmd, args] = pinned(cpu, node, [file]);
   const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   child.on('exit', () => children.delete(child));
@@ -120,6 +122,7 @@ function startNode(file, { env, cpu, name = file, timeoutMs = 20_000 }) {
       out += d;
       if (/^ready$/m.test(out)) {
         clearTimeout(timer);
+        child.startupOutput = out;
         child.removeAllListeners('exit');
         child.on('exit', () => children.delete(child));
         child.stdout.resume();
@@ -169,6 +172,19 @@ function cpuSeconds(pid) {
   return (Number(rest[11]) + Number(rest[12])) / CLK_TCK;
 }
 
+/**
+ * Busy and total time of one CPU so far, in clock ticks, from its line in /proc/stat (busy:
+ * everything but idle and iowait). Read around a measurement together with the server's own
+ * CPU time, it tells how much of the server's core other processes took.
+ */
+function cpuTicks(cpu) {
+  const line = fs.readFileSync('/proc/stat', 'utf8').split('\n').find((l) => l.startsWith(`cpu${cpu} `));
+  if (!line) return undefined;
+  const f = line.trim().split(/\s+/).slice(1, 9).map(Number);
+  const total = f.reduce((a, b) => a + b, 0);
+  return { busy: total - f[3] - f[4], total };
+}
+
 /** Share of all CPUs busy over `ms`, from /proc/stat: something else running skews a benchmark. */
 async function machineBusy(ms = 1000) {
   const read = () => {
@@ -204,4 +220,4 @@ function run(cmd, args) {
   });
 }
 
-module.exports = { installCleanup, killAll, planPinning, pinned, freePort, startNode, stop, memory, cpuSeconds, machineBusy, run };
+module.exports = { installCleanup, killAll, planPinning, pinned, freePort, startNode, stop, memory, cpuSeconds, cpuTicks, CLK_TCK, machineBusy, run };

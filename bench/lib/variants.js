@@ -2,7 +2,9 @@
 // What is measured: per framework, the server variants (one bench/servers file each, the
 // sampled kit being the kit file with SAMPLE_RATIO) and the routes loaded on each of them.
 // The proxy route is measured on bare (plain fetch, the baseline) and kit (tracedFetch) only.
-
+// `otel`: loads @opentelemetry/api (checked against the line); `telemetry`: exports to the sink.
+// The two reference rows (`reference`) are floors, not setups a team would run: the OTel context
+// alone, and one SDK span per request written by hand (bench/lib/span-only.js).
 const ROUTES = {
   items: { title: 'GET /v1/items/:id (JSON, path parameter, three no-op middlewares)', script: 'items', path: '/v1/items/1' },
   generate: { title: 'POST /v1/generate (JSON body, one recordCost)', script: 'generate', path: '/v1/generate' },
@@ -12,10 +14,12 @@ const ROUTES = {
 function frameworkVariants(fw, name, officialInstr) {
   return [
     { id: 'bare', label: `bare ${name}`, proxyLabel: `bare ${name} + fetch`, file: `${fw}-bare.js`, routes: ['items', 'generate', 'proxy'] },
-    { id: 'kit', label: `${name} + kit`, proxyLabel: `${name} + kit + tracedFetch`, file: `${fw}-kit.js`, telemetry: true, routes: ['items', 'generate', 'proxy'] },
-    { id: 'official', label: `${name} + official (http + ${officialInstr})`, short: `official (http + ${officialInstr})`, file: `${fw}-official.js`, telemetry: true, routes: ['items', 'generate'] },
-    { id: 'official-http', label: `${name} + official (http only)`, short: 'official (http only)', file: `${fw}-official-http.js`, telemetry: true, routes: ['items', 'generate'] },
-    { id: 'kit-sampled', label: `${name} + kit, sampleRatio 0.01`, file: `${fw}-kit.js`, env: { SAMPLE_RATIO: '0.01' }, telemetry: true, sampled: true, routes: ['items', 'generate'] },
+    { id: 'context', label: `${name} + OTel context alone (no SDK)`, file: `${fw}-context.js`, otel: true, reference: true, routes: ['items', 'generate'] },
+    { id: 'span', label: `${name} + one SDK span by hand (floor)`, file: `${fw}-span.js`, otel: true, telemetry: true, reference: true, routes: ['items', 'generate'] },
+    { id: 'kit', label: `${name} + kit`, proxyLabel: `${name} + kit + tracedFetch`, file: `${fw}-kit.js`, otel: true, telemetry: true, kit: true, routes: ['items', 'generate', 'proxy'] },
+    { id: 'kit-sampled', label: `${name} + kit, sampleRatio 0.01`, file: `${fw}-kit.js`, env: { SAMPLE_RATIO: '0.01' }, otel: true, telemetry: true, kit: true, sampled: true, routes: ['items', 'generate'] },
+    { id: 'official-http', label: `${name} + official (http only)`, short: 'official (http only)', file: `${fw}-official-http.js`, otel: true, telemetry: true, routes: ['items', 'generate'] },
+    { id: 'official', label: `${name} + official (http + ${officialInstr})`, short: `official (http + ${officialInstr})`, file: `${fw}-official.js`, otel: true, telemetry: true, routes: ['items', 'generate'] },
   ];
 }
 
