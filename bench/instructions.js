@@ -39,6 +39,22 @@ const VARIANTS = {
   ],
 };
 
+// The proxy route's variants: the outgoing call's cost (bare calls global fetch untraced).
+const PROXY_VARIANTS = {
+  express: [
+    ['bare Express 5 + fetch', 'express-bare.js', {}],
+    ['Express 5 + kit, automatic propagation', 'express-kit.js', { SAMPLE_RATIO: '1' }],
+    ['Express 5 + kit + tracedFetch', 'express-kit.js', { SAMPLE_RATIO: '1', PROXY_FETCH: 'tracedFetch' }],
+    ['Express 5 + official (http + undici)', 'express-official-http.js', { OFFICIAL_UNDICI: '1' }],
+  ],
+  koa: [
+    ['bare Koa 3 + fetch', 'koa-bare.js', {}],
+    ['Koa 3 + kit, automatic propagation', 'koa-kit.js', { SAMPLE_RATIO: '1' }],
+    ['Koa 3 + kit + tracedFetch', 'koa-kit.js', { SAMPLE_RATIO: '1', PROXY_FETCH: 'tracedFetch' }],
+    ['Koa 3 + official (http + undici)', 'koa-official-http.js', { OFFICIAL_UNDICI: '1' }],
+  ],
+};
+
 // Under callgrind a request takes ~50 times longer, so anything driven by the wall clock would
 // run ~50 times more often per request than under real load and swamp the count (a metric
 // export each second, span batches cut by the 5 s timer at 40 spans instead of by size at 512;
@@ -188,7 +204,7 @@ async function main(args) {
   // Every variant is measured first, two at a time (one per core: the counts do not depend on
   // what else runs), then the tables are written in the variants' order.
   const jobs = [];
-  for (const [name, variants] of Object.entries(VARIANTS)) {
+  for (const [name, variants] of Object.entries(route === 'proxy' ? PROXY_VARIANTS : VARIANTS)) {
     if (framework !== 'all' && framework !== name) continue;
     variants.forEach(([label, file, env], i) => {
       if (only !== undefined && !label.includes(only) && i > 0) return;
@@ -209,6 +225,7 @@ async function main(args) {
     await Promise.all([worker(), worker()]);
     for (const [name, variants] of Object.entries(VARIANTS)) {
       if (framework !== 'all' && framework !== name) continue;
+      if (route !== 'items') continue; // other routes print their rows and write no report
       const rows = variants.filter(([label]) => counts.has(label)).map(([label]) => ({ label, ...counts.get(label) }));
       if (only !== undefined) continue; // a partial run prints its rows and writes no report
       const bare = rows[0].perRequest;

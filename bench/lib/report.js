@@ -211,7 +211,7 @@ function runtimeSection(lines, frameworks, results) {
     for (const fw of frameworks) {
       for (const v of fw.variants) {
         const rt = results[line.id][fw.id][v.id].runtime;
-        const instr = ['instrumentation-http', 'instrumentation-express', 'instrumentation-koa'].filter((n) => rt?.packages[`@opentelemetry/${n}`]).map((n) => `${n.replace('instrumentation-', '')} ${versions(rt, `@opentelemetry/${n}`)}`);
+        const instr = ['instrumentation-http', 'instrumentation-express', 'instrumentation-koa', 'instrumentation-undici'].filter((n) => rt?.packages[`@opentelemetry/${n}`]).map((n) => `${n.replace('instrumentation-', '')} ${versions(rt, `@opentelemetry/${n}`)}`);
         rows.push([
           `${fw.id}/${v.id}${v.env?.SAMPLE_RATIO ? ` (SAMPLE_RATIO ${v.env.SAMPLE_RATIO})` : ''}`,
           rt?.node || 'n/a',

@@ -14,7 +14,7 @@ export interface AgentTask {
 
 /**
  * Agent framework helpers: each runs your function in its span, a child of the active span
- * (inside an HTTP request: of the SERVER span), and records the design's metrics.
+ * (inside an HTTP request: of the SERVER span), and records the agent metrics (docs/reference.md).
  * @example
  * await agent.executeTask({ agentId: 'planner', taskId, taskType: 'answer' }, async () => {
  *   const memories = await agent.retrieveMemory(() => memory.search(prompt));

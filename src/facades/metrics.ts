@@ -21,7 +21,7 @@ function inferredUnit(name: string): string | undefined {
 }
 
 /**
- * The design's metrics vocabulary over the OpenTelemetry metrics API: each name becomes one real
+ * A metrics vocabulary (counters, histograms and gauges by name) over the OpenTelemetry metrics API: each name becomes one real
  * instrument, made once and cached. Known names (`METRIC_NAMES`) get their catalogue unit; other
  * names ending in `.duration` are seconds with the HTTP latency buckets, cost names USD, token
  * names `{token}`.
@@ -39,7 +39,7 @@ export class OTELMetrics {
   constructor(private readonly meterName: string = KIT_NAME) {}
 
   /**
-   * Adds to a counter: `incrementCounter(name, attributes?, amount = 1)`, or in the design's
+   * Adds to a counter: `incrementCounter(name, attributes?, amount = 1)`, or in the older
    * order `incrementCounter(name, amount, attributes?)`.
    */
   incrementCounter(name: string, attributesOrAmount?: Attributes | number, amountOrAttributes?: number | Attributes): void {

@@ -1,11 +1,11 @@
 import { SpanStatusCode } from '@opentelemetry/api';
 import type { AttributeValue, Attributes, Span } from '@opentelemetry/api';
 
-/** `'ok'` or `'error'`: the design's span status words. */
+/** `'ok'` or `'error'`: the facades' span status words. */
 export type SpanStatusName = 'ok' | 'error';
 
 /**
- * The span handle the facades and component helpers pass to your function: the design's
+ * The span handle the facades and component helpers pass to your function: a small
  * vocabulary over a real OpenTelemetry span (`span`). Setters chain.
  */
 export class OTELSpan {

@@ -70,8 +70,8 @@ function spanOptions(kind: SpanKind, attributes: Attributes | undefined, links: 
 }
 
 /**
- * The design's tracer over the OpenTelemetry API. Its spans are real OTel spans in the active
- * context, so they nest with the middleware's SERVER span and any other instrumentation.
+ * A tracer with the facades' span vocabulary over the OpenTelemetry API. Its spans are real
+ * OTel spans in the active context, so they nest with the middleware's SERVER span and any other instrumentation.
  * @example
  * const tracer = new OTELTracer({ serviceName: 'rag' });
  * const answer = await tracer.startTrace('rag.query', async (span) => {
