@@ -46,12 +46,14 @@ const PROXY_VARIANTS = {
     ['Express 5 + kit, automatic propagation', 'express-kit.js', { SAMPLE_RATIO: '1' }],
     ['Express 5 + kit + tracedFetch', 'express-kit.js', { SAMPLE_RATIO: '1', PROXY_FETCH: 'tracedFetch' }],
     ['Express 5 + official (http + undici)', 'express-official-http.js', { OFFICIAL_UNDICI: '1' }],
+    ['Express 5 + SERVER and CLIENT span by hand (floor)', 'express-span.js', {}],
   ],
   koa: [
     ['bare Koa 3 + fetch', 'koa-bare.js', {}],
     ['Koa 3 + kit, automatic propagation', 'koa-kit.js', { SAMPLE_RATIO: '1' }],
     ['Koa 3 + kit + tracedFetch', 'koa-kit.js', { SAMPLE_RATIO: '1', PROXY_FETCH: 'tracedFetch' }],
     ['Koa 3 + official (http + undici)', 'koa-official-http.js', { OFFICIAL_UNDICI: '1' }],
+    ['Koa 3 + SERVER and CLIENT span by hand (floor)', 'koa-span.js', {}],
   ],
 };
 

@@ -8,8 +8,10 @@
 // it then too), tenant validation and the cardinality cap, the latency metric, Server-Timing,
 // route templates through nested routers, error recording. On POST /v1/generate the app records
 // the cost with the official variants' hand-written recordCost, so that route's floor does the
-// same span and metric work as the kit's recordCost too.
-const { ROOT_CONTEXT, SpanKind, context, trace } = require('@opentelemetry/api');
+// same span and metric work as the kit's recordCost too. On GET /v1/proxy/:id the call to the
+// upstream gets a CLIENT span by hand too (the attributes of the kit's), and the propagator's
+// headers: the floor of a traced hop, two exported spans.
+const { ROOT_CONTEXT, SpanKind, context, propagation, trace } = require('@opentelemetry/api');
 const { startOfficial } = require('./official');
 
 /**
@@ -49,7 +51,24 @@ function spanOnlyMiddleware(serviceName, routeOf) {
     });
     return context.with(trace.setSpan(ROOT_CONTEXT, span), next);
   };
-  return { enter, recordCost };
+  /** Global fetch with a CLIENT span and the trace headers, for GET requests. */
+  const tracedGet = async (url) => {
+    const { hostname, port, protocol } = new URL(url);
+    const span = tracer.startSpan('GET', {
+      kind: SpanKind.CLIENT,
+      attributes: { 'http.request.method': 'GET', 'server.address': hostname, 'server.port': port === '' ? (protocol === 'https:' ? 443 : 80) : Number(port), 'url.full': url },
+    });
+    const headers = {};
+    propagation.inject(trace.setSpan(context.active(), span), headers);
+    try {
+      const response = await fetch(url, { headers });
+      span.setAttribute('http.response.status_code', response.status);
+      return response;
+    } finally {
+      span.end();
+    }
+  };
+  return { enter, recordCost, fetch: tracedGet };
 }
 
 module.exports = { spanOnlyMiddleware };

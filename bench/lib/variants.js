@@ -17,7 +17,7 @@ function frameworkVariants(fw, name, officialInstr) {
   return [
     { id: 'bare', label: `bare ${name}`, proxyLabel: `bare ${name} + fetch`, file: `${fw}-bare.js`, routes: ['items', 'generate', 'proxy'] },
     { id: 'context', label: `${name} + OTel context alone (no SDK)`, file: `${fw}-context.js`, otel: true, reference: true, routes: ['items', 'generate'] },
-    { id: 'span', label: `${name} + one SDK span by hand (floor)`, file: `${fw}-span.js`, otel: true, telemetry: true, reference: true, routes: ['items', 'generate'] },
+    { id: 'span', label: `${name} + one SDK span by hand (floor)`, proxyLabel: `${name} + SERVER and CLIENT span by hand (floor)`, file: `${fw}-span.js`, otel: true, telemetry: true, reference: true, routes: ['items', 'generate', 'proxy'] },
     { id: 'kit', label: `${name} + kit`, proxyLabel: `${name} + kit, automatic propagation (global fetch)`, file: `${fw}-kit.js`, otel: true, telemetry: true, kit: true, routes: ['items', 'generate', 'proxy'] },
     { id: 'kit-traced', label: `${name} + kit + tracedFetch`, file: `${fw}-kit.js`, env: { PROXY_FETCH: 'tracedFetch' }, otel: true, telemetry: true, kit: true, routes: ['proxy'] },
     { id: 'kit-sampled', label: `${name} + kit, sampleRatio 0.01`, file: `${fw}-kit.js`, env: { SAMPLE_RATIO: '0.01' }, otel: true, telemetry: true, kit: true, sampled: true, routes: ['items', 'generate'] },

@@ -4,7 +4,7 @@
 const { env, COST, listen } = require('../lib/server-env');
 const { spanOnlyMiddleware } = require('../lib/span-only');
 
-const { enter, recordCost } = spanOnlyMiddleware('bench-express-span', (req) => (req.route === undefined ? undefined : req.baseUrl + req.route.path));
+const { enter, recordCost, fetch } = spanOnlyMiddleware('bench-express-span', (req) => (req.route === undefined ? undefined : req.baseUrl + req.route.path));
 const { buildExpressApp } = require('../lib/express-app');
 
-listen(buildExpressApp({ first: [(req, res, next) => enter(req, res, req, next)], recordCost, upstreamUrl: env.upstreamUrl, cost: COST }), 'express-span');
+listen(buildExpressApp({ first: [(req, res, next) => enter(req, res, req, next)], recordCost, fetch, upstreamUrl: env.upstreamUrl, cost: COST }), 'express-span');

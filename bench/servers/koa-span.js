@@ -4,7 +4,7 @@
 const { env, COST, listen } = require('../lib/server-env');
 const { spanOnlyMiddleware } = require('../lib/span-only');
 
-const { enter, recordCost } = spanOnlyMiddleware('bench-koa-span', (ctx) => ctx._matchedRoute);
+const { enter, recordCost, fetch } = spanOnlyMiddleware('bench-koa-span', (ctx) => ctx._matchedRoute);
 const { buildKoaApp } = require('../lib/koa-app');
 
-listen(buildKoaApp({ first: [(ctx, next) => enter(ctx.req, ctx.res, ctx, next)], recordCost, upstreamUrl: env.upstreamUrl, cost: COST }), 'koa-span');
+listen(buildKoaApp({ first: [(ctx, next) => enter(ctx.req, ctx.res, ctx, next)], recordCost, fetch, upstreamUrl: env.upstreamUrl, cost: COST }), 'koa-span');
