@@ -82,12 +82,12 @@ export function knownApps(): App[] {
     apps.push(app);
   };
   for (let i = topApps.length - 1; i >= 0; i--) {
-    const app = topApps[i]!.deref();
+    const app = topApps[i].deref();
     if (app === undefined) topApps.splice(i, 1);
     else add(app);
   }
   for (let i = 0; i < apps.length && i < 1000; i++) {
-    const app = apps[i]!;
+    const app = apps[i];
     const children = subApps.get(app);
     if (children !== undefined) for (const child of children) add(child);
     const stack = routerStack(app);

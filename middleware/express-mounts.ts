@@ -104,6 +104,7 @@ function mountLayer(app: App, parent: App): Layer | undefined {
   const probe = layerLike(parent, mount);
   // Each path of an array is a template of its own: the layer names the request by the one that matched.
   if (Array.isArray(mount) && probe !== undefined) return probe;
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- Express's mountpath is a string or an array of strings
   return literalLayer(String(mount), probe);
 }
 
@@ -126,7 +127,7 @@ function findMounts(stack: Layer[], app: App, chain: Layer[], out: Layer[][], de
   for (const layer of stack) {
     if ((layer.handle as unknown) === app) out.push([...chain, layer]);
     else if (layer.route === undefined && Array.isArray(layer.handle?.stack)) {
-      findMounts(layer.handle!.stack!, app, [...chain, layer], out, depth + 1);
+      findMounts(layer.handle.stack, app, [...chain, layer], out, depth + 1);
     }
   }
 }
@@ -137,7 +138,7 @@ function findChains(stack: Layer[], route: Route, chain: Layer[], out: Layer[][]
   for (const layer of stack) {
     if (layer.route === route) out.push(chain);
     else if (layer.route === undefined && Array.isArray(layer.handle?.stack)) {
-      findChains(layer.handle!.stack!, route, [...chain, layer], out, depth + 1);
+      findChains(layer.handle.stack, route, [...chain, layer], out, depth + 1);
     }
   }
 }

@@ -91,7 +91,7 @@ export function layerTemplate(layer: Layer, path: string, checkLiterals: boolean
     if (layer.slash) return AT_ROOT;
     const matchers = layer.matchers;
     for (let i = 0; i < matchers.length; i++) {
-      const match = matchers[i]!(path);
+      const match = matchers[i](path);
       if (!match) continue;
       const raw: unknown = Array.isArray(layer.rawPath) ? layer.rawPath[i] : layer.rawPath;
       // `/` of an array (`['/', '/b']`) adds nothing, like a layer mounted at `/`.

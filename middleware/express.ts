@@ -37,6 +37,7 @@ const HAS_OTEL_GETTER = Symbol('motadata.otel.getter');
 // an object shape of its own in V8, so each property read misses its inline cache
 // (bench/hot-path.md). So `on` is taken from EventEmitter once rather than looked up through the
 // five prototypes of every response, and the getter check compares prototypes.
+// eslint-disable-next-line @typescript-eslint/unbound-method -- called as addListener.call(res, ...)
 const addListener = EventEmitter.prototype.on;
 
 const otelProperty: PropertyDescriptor = {

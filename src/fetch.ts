@@ -84,7 +84,7 @@ function outgoingHeaders(given: HeadersInit | undefined): Headers | Record<strin
   if (given === undefined) return {};
   if (typeof given !== 'object' || given === null) return new Headers(given);
   const proto = Object.getPrototypeOf(given) as unknown;
-  if (proto !== Object.prototype && proto !== null) return new Headers(given as HeadersInit);
+  if (proto !== Object.prototype && proto !== null) return new Headers(given);
   const copy: Record<string, string> = {};
   for (const key of Object.keys(given)) {
     const value = (given as Record<string, string | undefined>)[key];
@@ -112,5 +112,5 @@ function initWith(init: RequestInit | undefined, headers: Headers | Record<strin
   }
   Object.assign(copy, init);
   copy.headers = headers;
-  return copy as RequestInit;
+  return copy;
 }

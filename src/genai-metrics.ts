@@ -30,7 +30,7 @@ let cached: GenAiInstruments | undefined;
 export function genAiInstruments(): GenAiInstruments {
   const kit = kitInstruments();
   if (cached !== undefined && cachedFor === kit) return cached;
-  const histogram = (name: string): Histogram => kit.meter.createHistogram(name, instrumentOptions(METRIC_CATALOGUE[name]!));
+  const histogram = (name: string): Histogram => kit.meter.createHistogram(name, instrumentOptions(METRIC_CATALOGUE[name]));
   cachedFor = kit;
   cached = {
     serverRequestDuration: histogram(METRIC_GEN_AI_SERVER_REQUEST_DURATION),

@@ -30,11 +30,11 @@ export function instrumentOptions(definition: { readonly unit: string; readonly 
 }
 
 function histogram(meter: Meter, name: string): Histogram {
-  return meter.createHistogram(name, instrumentOptions(METRIC_CATALOGUE[name]!));
+  return meter.createHistogram(name, instrumentOptions(METRIC_CATALOGUE[name]));
 }
 
 function counter(meter: Meter, name: string): Counter {
-  return meter.createCounter(name, instrumentOptions(METRIC_CATALOGUE[name]!));
+  return meter.createCounter(name, instrumentOptions(METRIC_CATALOGUE[name]));
 }
 
 let cachedFor: { tracerProvider: TracerProvider; meterProvider: MeterProvider } | undefined;

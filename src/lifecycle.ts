@@ -83,7 +83,7 @@ export class Lifecycle implements RequestSettings {
 
   spanName(method: string, route: string): string {
     let byRoute = this.spanNames.get(method);
-    if (byRoute === undefined) this.spanNames.set(method, (byRoute = new Map()));
+    if (byRoute === undefined) this.spanNames.set(method, (byRoute = new Map<string, string>()));
     let name = byRoute.get(route);
     if (name === undefined) {
       name = `${method} ${route}`;

@@ -64,7 +64,7 @@ function admitHeader(key: string, value: string): boolean {
   if (name === undefined) {
     if (!TOKEN.test(key)) return refuse(key);
     const index = TRACE_HEADER_NAMES.indexOf(key.toLowerCase());
-    name = index === -1 ? NO_FORMAT : { group: TRACE_HEADER_GROUPS.findIndex((group) => group.includes(TRACE_HEADER_NAMES[index]!)), bit: 1 << index };
+    name = index === -1 ? NO_FORMAT : { group: TRACE_HEADER_GROUPS.findIndex((group) => group.includes(TRACE_HEADER_NAMES[index])), bit: 1 << index };
     if (namesSeen.size < MAX_NAMES) namesSeen.set(key, name);
   }
   if (BAD_VALUE.test(value)) return refuse(key);
@@ -91,7 +91,7 @@ const setter: TextMapSetter<unknown> = {
 export function injectHeaders<C>(ctx: Context, carrier: C, to: HeaderTarget<C>): void {
   groupsWritten = 0;
   namesWritten = 0;
-  target = to as HeaderTarget<unknown>;
+  target = to;
   try {
     propagation.inject(ctx, carrier, setter);
   } catch (err) {
@@ -102,7 +102,7 @@ export function injectHeaders<C>(ctx: Context, carrier: C, to: HeaderTarget<C>):
   if (groupsWritten === 0) return;
   for (let i = 0; i < GROUP_BITS.length; i++) {
     if ((groupsWritten & (1 << i)) === 0) continue;
-    for (const { name, bit } of GROUP_BITS[i]!) if ((namesWritten & bit) === 0) to.remove(carrier, name);
+    for (const { name, bit } of GROUP_BITS[i]) if ((namesWritten & bit) === 0) to.remove(carrier, name);
   }
 }
 

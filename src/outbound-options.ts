@@ -258,9 +258,9 @@ function isInternalIpv4([a, b]: number[]): boolean {
     a === 0 || // "this network", 0.0.0.0
     a === 127 || // loopback
     a === 10 || // RFC 1918
-    (a === 172 && b! >= 16 && b! <= 31) ||
+    (a === 172 && b >= 16 && b <= 31) ||
     (a === 192 && b === 168) ||
-    (a === 100 && b! >= 64 && b! <= 127) || // RFC 6598
+    (a === 100 && b >= 64 && b <= 127) || // RFC 6598
     (a === 169 && b === 254) // link-local
   );
 }
@@ -272,13 +272,13 @@ function isInternalIpv6(name: string): boolean {
   // An IPv4-mapped address (::ffff:10.0.0.1) is the IPv4 address.
   const mapped = /^(?:0{0,4}:){0,4}:?(?:0{0,4}:)?ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(address);
   if (mapped !== null) {
-    const v4 = parseIpv4(mapped[1]!);
+    const v4 = parseIpv4(mapped[1]);
     return v4 !== undefined && isInternalIpv4(v4);
   }
   const groups = expandIpv6(address);
   if (groups === undefined) return false;
-  if (groups.slice(0, 7).every((g) => g === 0) && groups[7]! <= 1) return true; // :: and ::1
-  const first = groups[0]!;
+  if (groups.slice(0, 7).every((g) => g === 0) && groups[7] <= 1) return true; // :: and ::1
+  const first = groups[0];
   return (first & 0xfe00) === 0xfc00 || (first & 0xffc0) === 0xfe80; // ULA fc00::/7, link-local fe80::/10
 }
 
@@ -291,8 +291,8 @@ function expandIpv6(address: string): number[] | undefined {
     const groups = part.split(':').map((g) => (/^[0-9a-f]{1,4}$/.test(g) ? parseInt(g, 16) : NaN));
     return groups.some(Number.isNaN) ? undefined : groups;
   };
-  const head = parse(halves[0]!);
-  const tail = halves.length === 2 ? parse(halves[1]!) : [];
+  const head = parse(halves[0]);
+  const tail = halves.length === 2 ? parse(halves[1]) : [];
   if (head === undefined || tail === undefined) return undefined;
   if (halves.length === 1) return head.length === 8 ? head : undefined;
   const missing = 8 - head.length - tail.length;

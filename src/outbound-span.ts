@@ -139,7 +139,7 @@ function redactQuery(search: string): string | undefined {
   const parts = search.slice(1).split('&');
   let changed = false;
   for (let i = 0; i < parts.length; i++) {
-    const part = parts[i]!;
+    const part = parts[i];
     const eq = part.indexOf('=');
     const key = eq === -1 ? part : part.slice(0, eq);
     if (SENSITIVE_QUERY_KEYS.has(key) || SENSITIVE_QUERY_KEYS.has(safeDecode(key))) {

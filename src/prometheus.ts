@@ -142,7 +142,7 @@ function relabel(attributes: Attributes, label: (key: string) => string | undefi
   }
   const relabelled: Attributes = {};
   for (const [name, sources] of byLabel) {
-    relabelled[name] = sources.length === 1 ? attributes[sources[0]!] : sources.sort().map((key) => valueText(attributes[key])).join(';');
+    relabelled[name] = sources.length === 1 ? attributes[sources[0]] : sources.sort().map((key) => valueText(attributes[key])).join(';');
   }
   return relabelled;
 }

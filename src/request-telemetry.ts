@@ -360,7 +360,7 @@ export class RequestTelemetry implements RequestOtel, ResponseState {
 /** Whether any header the global propagator reads is present: most requests at the edge have none. */
 function hasPropagationHeader(headers: IncomingMessage['headers']): boolean {
   const fields = propagation.fields();
-  for (let i = 0; i < fields.length; i++) if (headers[fields[i]!] !== undefined) return true;
+  for (let i = 0; i < fields.length; i++) if (headers[fields[i]] !== undefined) return true;
   return false;
 }
 

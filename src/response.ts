@@ -42,8 +42,9 @@ export function attachToResponse(res: ServerResponse, state: ResponseState, hook
   if (locals !== undefined) locals[STATE] = state;
   if (locals === undefined || hookHead) (res as WithState)[STATE] = state;
   if (!hookHead) return;
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- writeHeadOnce restores it on res and calls it with this = res
   state.prevWriteHead = res.writeHead;
-  res.writeHead = writeHeadOnce as ServerResponse['writeHead'];
+  res.writeHead = writeHeadOnce;
 }
 
 /** The request state `attachToResponse` kept for this response, if it is still there. */
@@ -54,7 +55,7 @@ export function stateOf(res: ServerResponse): ResponseState | undefined {
 /** Express's per-response `res.locals`, when the response has one. */
 function localsOf(res: ServerResponse): { [STATE]?: ResponseState } | undefined {
   const locals = (res as WithLocals).locals;
-  return typeof locals === 'object' && locals !== null ? (locals as { [STATE]?: ResponseState }) : undefined;
+  return typeof locals === 'object' && locals !== null ? locals : undefined;
 }
 
 function writeHeadOnce(this: WithState, statusCode: unknown): ServerResponse {

@@ -42,7 +42,7 @@ export function peerPackage<T>(name: string, wantedFor: string): T {
     return require(name) as T;
   } catch (err) {
     if ((err as { code?: string }).code !== 'MODULE_NOT_FOUND') throw err;
-    throw new Error(`@motadata/otel: ${wantedFor} needs ${name} in the application (npm i ${name})`);
+    throw new Error(`@motadata/otel: ${wantedFor} needs ${name} in the application (npm i ${name})`, { cause: err });
   }
 }
 

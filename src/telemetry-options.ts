@@ -310,17 +310,17 @@ function propagators(explicit: unknown, env: Env): readonly PropagatorName[] {
 function section<T extends object>(option: string, value: unknown): Partial<T> {
   if (value === undefined) return {};
   if (typeof value !== 'object' || value === null) throw optionError(option, 'an object', value);
-  return value as Partial<T>;
+  return value;
 }
 
 function optionalBoolean(option: string, value: unknown): boolean | undefined {
   if (value !== undefined && typeof value !== 'boolean') throw optionError(option, 'a boolean', value);
-  return value as boolean | undefined;
+  return value;
 }
 
 function optionalString(option: string, value: unknown): string | undefined {
   if (value !== undefined && (typeof value !== 'string' || value === '')) throw optionError(option, 'a non-empty string', value);
-  return value as string | undefined;
+  return value;
 }
 
 /** Validates options and reads the environment once, at start-up. Throws a TypeError naming the culprit. */
@@ -376,7 +376,7 @@ export function resolveTelemetryOptions(options: TelemetryOptions = {}, env: Env
     traces: {
       exporters: traceExporters,
       url: traceUrl,
-      legacyJaegerEndpoint: legacyJaeger === undefined ? undefined : (traces.endpoint as string),
+      legacyJaegerEndpoint: legacyJaeger === undefined ? undefined : traces.endpoint,
       zipkinUrl,
       protocol: protocol('traces.protocol', traces.protocol, env, 'TRACES'),
       headers: headers('traces.headers', traces.headers),

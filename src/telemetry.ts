@@ -3,7 +3,7 @@ import type * as SdkLogs from '@opentelemetry/sdk-logs';
 import type * as SdkMetrics from '@opentelemetry/sdk-metrics';
 import type * as SdkTrace from '@opentelemetry/sdk-trace';
 import type { MetricReader, IMetricReader, ViewOptions } from '@opentelemetry/sdk-metrics';
-import type { Sampler, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace';
+import type { Sampler, SpanProcessor } from '@opentelemetry/sdk-trace';
 import type { LogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { createPropagator } from './propagation';
@@ -151,10 +151,10 @@ export function initTelemetry(options: TelemetryOptions = {}): Telemetry {
 
   setRandomTraceIdFlag(resolved.traces.randomTraceIdFlag);
   const node = new NodeSDK({
-    resource: resource as never,
+    resource,
     autoDetectResources: false,
     sampler: buildSampler(sdk, resolved.traces.sampler),
-    spanProcessors: [spanProcessor as never],
+    spanProcessors: [spanProcessor],
     metricReaders: readers,
     views,
     logRecordProcessors: logProcessors,
@@ -176,7 +176,7 @@ export function initTelemetry(options: TelemetryOptions = {}): Telemetry {
     ready,
     getFinishedSpans() {
       if (spanMemory === undefined) throw new Error('getFinishedSpans: start telemetry with traces.exporter "memory"');
-      return spanMemory.getFinishedSpans() as unknown as FinishedSpan[];
+      return spanMemory.getFinishedSpans();
     },
     reset() {
       spanMemory?.reset();
@@ -186,6 +186,7 @@ export function initTelemetry(options: TelemetryOptions = {}): Telemetry {
       if (onDemandReader === undefined) throw new Error('collectMetrics: start telemetry with metrics.exporter "memory"');
       const { resourceMetrics, errors } = await onDemandReader.collect();
       if (errors.length > 0) diag.warn('collectMetrics: some metrics could not be collected', errors);
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- needed: tsc rejects ResourceMetrics as CollectedMetrics without it
       return resourceMetrics as unknown as CollectedMetrics;
     },
     getFinishedLogs() {
@@ -193,7 +194,7 @@ export function initTelemetry(options: TelemetryOptions = {}): Telemetry {
       return logMemory.getFinishedLogRecords() as unknown as FinishedLogRecord[];
     },
     addSpanExporter(exporter) {
-      spanProcessor.add(new sdk.trace.BatchSpanProcessor({ exporter: exporter as unknown as SpanExporter, ...batchConfigFromEnv(sdk) }));
+      spanProcessor.add(new sdk.trace.BatchSpanProcessor({ exporter, ...batchConfigFromEnv(sdk) }));
     },
     async forceFlush() {
       await Promise.all([spanProcessor.forceFlush(), ...readers.map((r) => r.forceFlush())]);

@@ -34,7 +34,7 @@ describe('otelMiddleware() with instrumentHttp: true', () => {
 
       it('enriches the one SERVER span instrumentation-http opened', async () => {
         const res = await request(app.url).get('/v1/items/5').set('x-tenant-id', 'acme').set('traceparent', '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01').expect(200);
-        const spans = await waitForSpans(telemetry, (s) => serverSpans(s).length >= 1);
+        await waitForSpans(telemetry, (s) => serverSpans(s).length >= 1);
         await new Promise((resolve) => setTimeout(resolve, 30));
         const servers = serverSpans(telemetry.getFinishedSpans());
         assert.equal(servers.length, 1, `one SERVER span, got ${servers.map((s) => `${s.instrumentationScope.name}:${s.name}`)}`);

@@ -67,7 +67,7 @@ describe('outgoing calls of real HTTP clients inside an Express request', () => 
     const server = express();
     server.use(otelMiddleware());
     // GET /call/:client?to=URL[&external=1] calls URL once with that client.
-    server.get('/call/:client', async (req, res, next) => {
+    server.get('/call/:client', async (req, res) => {
       try {
         const lookup = req.query.external ? lookupLoopback : undefined;
         res.json({ status: await CLIENTS[req.params.client].get(req.query.to, lookup) });

@@ -60,6 +60,7 @@ export function runComponent<T>(
   try {
     return Promise.resolve(runInSpan(tracer, name, { attributes: spanAttributes }, context.active(), fn, onEnd as (o: SpanOutcome<Awaited<T | Promise<T>>>) => void));
   } catch (err) {
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- rejects with what fn threw, unchanged
     return Promise.reject(err);
   }
 }

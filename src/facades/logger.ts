@@ -233,7 +233,7 @@ const LEVEL_ALIASES: Readonly<Record<string, LogLevel>> = { trace: 'debug', debu
 function levelFromEnv(value: string | undefined): LogLevel {
   if (value === undefined || value.trim() === '') return 'info';
   const key = value.trim().toLowerCase();
-  if (Object.hasOwn(LEVEL_ALIASES, key)) return LEVEL_ALIASES[key]!;
+  if (Object.hasOwn(LEVEL_ALIASES, key)) return LEVEL_ALIASES[key];
   diag.warn(`OTELLogger: LOG_LEVEL=${JSON.stringify(value)} is not a log level (debug, info, warn, error); logging at info`);
   return 'info';
 }

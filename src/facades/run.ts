@@ -33,8 +33,10 @@ export function runInSpan<T>(
   const started = performance.now();
   const finish = (error: unknown, result: Awaited<T> | undefined): void => {
     if (error !== undefined) {
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a thrown non-Error is recorded as String() renders it
       span.recordException(error instanceof Error ? error : String(error));
       span.setAttribute(ATTR_ERROR_TYPE, errorType(error));
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a thrown non-Error is recorded as String() renders it
       span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
     }
     if (onEnd !== undefined) {

@@ -174,7 +174,7 @@ function createExporter(config: ExporterConfig): SpanExporterLike {
   }
   if (config.type === 'console') {
     const { ConsoleSpanExporter } = sdkPackage<typeof import('@opentelemetry/sdk-trace')>('@opentelemetry/sdk-trace');
-    return new ConsoleSpanExporter() as unknown as SpanExporterLike;
+    return new ConsoleSpanExporter();
   }
   const endpoint = config.endpoint;
   let url: URL | undefined;
@@ -195,8 +195,8 @@ function createExporter(config: ExporterConfig): SpanExporterLike {
   const exporterConfig = config.headers ? { url: href, headers: config.headers } : { url: href };
   if (config.type === 'zipkin') {
     const { ZipkinExporter } = sdkPackage<typeof import('@opentelemetry/exporter-zipkin')>('@opentelemetry/exporter-zipkin');
-    return reportingFailures(new ZipkinExporter(exporterConfig), 'spans', href) as unknown as SpanExporterLike;
+    return reportingFailures(new ZipkinExporter(exporterConfig), 'spans', href);
   }
   const { OTLPTraceExporter } = sdkPackage<typeof import('@opentelemetry/exporter-trace-otlp-proto')>('@opentelemetry/exporter-trace-otlp-proto');
-  return reportingFailures(new OTLPTraceExporter(exporterConfig), 'spans', href) as unknown as SpanExporterLike;
+  return reportingFailures(new OTLPTraceExporter(exporterConfig), 'spans', href);
 }

@@ -79,7 +79,6 @@ function errorBody(err, status = statusOf(err)) {
  */
 function expressJsonErrors() {
   // Express tells error handlers apart by their four parameters.
-  // eslint-disable-next-line no-unused-vars
   return function jsonErrors(err, req, res, _next) {
     const status = statusOf(err);
     res.status(status).json({ ...errorBody(err, status), traceId: req.otel?.traceId });
