@@ -5,14 +5,17 @@
 //   POST /v1/tasks  x-tenant-id: <tenant>  { prompt, model?, useTools? }
 //     -> { taskId, tenantId, traceId, result, sources, tokens, costUsd, cache: { hits, calls } }
 //
-// The tenant arrives in `x-tenant-id` and leaves only as W3C baggage (the middleware puts it
-// there; tracedFetch sends it): the header is never forwarded. The agent is the edge, so it does
-// not trust a caller's traceparent or baggage (`trustIncoming: false`).
+// rag is called with plain `fetch`, the gateway with the `openai` package (lib/gateway-client.js):
+// initTelemetry() traces both and sends `traceparent`, and the tenant as W3C baggage (the
+// middleware puts it there), to these internal hosts. The `x-tenant-id` header is never
+// forwarded. The agent is the edge, so it does not trust a caller's traceparent or baggage
+// (`trustIncoming: false`).
 const express = require('express');
 const { agent } = require('@motadata/otel');
 const { otelErrorHandler, otelMiddleware } = require('@motadata/otel/express');
 const { LruCache } = require('./lib/lru-cache');
 const { check, expressJsonErrors, postJson } = require('./lib/http-json');
+const { createGatewayClient } = require('./lib/gateway-client');
 
 const STOP_WORDS = new Set('a an and are as at be by can do does for from how i in is it of on or our the this to we what when where which who why with you your'.split(' '));
 const words = (text) => new Set((String(text).toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).filter((w) => !STOP_WORDS.has(w)));
@@ -79,14 +82,17 @@ const TOOLS = {
   },
 };
 
-function buildPrompt({ tenantId, prompt, facts, toolResults, research }) {
-  return [
-    `Instructions: complete the task for tenant ${tenantId} from the facts, tool results and research.`,
+function buildMessages({ tenantId, prompt, facts, toolResults, research }) {
+  const user = [
     `Task: ${prompt}`,
     ...(facts.length > 0 ? ['Known facts:', ...facts.map((f) => `- ${f}`)] : []),
     ...(toolResults.length > 0 ? ['Tool results:', ...toolResults.map((t) => `- ${t}`)] : []),
     `Research: ${research}`,
-  ].join('\n');
+  ];
+  return [
+    { role: 'system', content: `Instructions: complete the task for tenant ${tenantId} from the facts, tool results and research.` },
+    { role: 'user', content: user.join('\n') },
+  ];
 }
 
 /**
@@ -95,6 +101,7 @@ function buildPrompt({ tenantId, prompt, facts, toolResults, research }) {
  */
 function createAgentApp({ ragUrl, gatewayUrl, memory = new AgentMemory(), agentId = 'support-agent' }) {
   if (typeof ragUrl !== 'string' || typeof gatewayUrl !== 'string') throw new TypeError('createAgentApp: ragUrl and gatewayUrl are required');
+  const gateway = createGatewayClient(gatewayUrl);
   let tasks = 0;
 
   const app = express();
@@ -120,18 +127,18 @@ function createAgentApp({ ragUrl, gatewayUrl, memory = new AgentMemory(), agentI
         toolResults = await agent.executeTools({ toolsCount: tools.length }, async () => tools.map((tool) => tool.run(tenantId, prompt)));
       }
       const research = await postJson(`${ragUrl}/v1/query`, { query: prompt, model });
+      const messages = buildMessages({ tenantId, prompt, facts, toolResults, research: research.answer });
       const final = await agent.callLlm(async () => {
-        const answer = await postJson(`${gatewayUrl}/v1/generate`, { model, prompt: buildPrompt({ tenantId, prompt, facts, toolResults, research: research.answer }) });
-        const tokens = answer.usage.promptTokens + answer.usage.completionTokens;
-        return { ...answer, tokens, cost: answer.costUsd };
+        const answer = await gateway.chat({ model, messages });
+        return { ...answer, tokens: answer.promptTokens + answer.completionTokens, cost: answer.costUsd };
       });
       await agent.updateMemory({ memoryType: 'episodic', memoryId: taskId }, async () => memory.remember(tenantId, { taskId, prompt, answer: final.text }));
       return { research, final };
     });
 
     const { research, final } = outcome;
-    const input = research.usage.promptTokens + final.usage.promptTokens;
-    const output = research.usage.completionTokens + final.usage.completionTokens;
+    const input = research.usage.promptTokens + final.promptTokens;
+    const output = research.usage.completionTokens + final.completionTokens;
     res.json({
       taskId,
       tenantId,

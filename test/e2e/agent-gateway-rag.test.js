@@ -81,7 +81,7 @@ describe('examples/agent-gateway-rag: agent → rag → gateway as three process
     const trace = traceOf(0);
     const agentTop = [step('agent', 'CLIENT', 'POST'), step('agent', 'INTERNAL', N.taskExecute), step('agent', 'SERVER', 'POST /v1/tasks')];
     const ragTop = [step('rag', 'INTERNAL', N.ragQuery), step('rag', 'SERVER', 'POST /v1/query'), ...agentTop];
-    const generate = [step('gateway', 'INTERNAL', N.providerCall), step('gateway', 'INTERNAL', N.gatewayGenerate), step('gateway', 'SERVER', 'POST /v1/generate')];
+    const generate = [step('gateway', 'INTERNAL', N.providerCall), step('gateway', 'INTERNAL', N.gatewayGenerate), step('gateway', 'SERVER', 'POST /v1/chat/completions')];
 
     const providerCalls = trace.filter((s) => s.name === N.providerCall);
     assert.equal(providerCalls.length, 3, 'embeddings, rag generation, agent generation');
@@ -168,7 +168,7 @@ describe('examples/agent-gateway-rag: agent → rag → gateway as three process
     assert.deepEqual(asSteps(path).map((s) => `${s.service} ${s.name}`), [
       `gateway ${N.providerCall}`,
       `gateway ${N.gatewayGenerate}`,
-      'gateway POST /v1/generate',
+      'gateway POST /v1/chat/completions',
       'rag POST',
       `rag ${N.ragResponse}`,
       `rag ${N.ragQuery}`,
@@ -196,7 +196,7 @@ describe('examples/agent-gateway-rag: agent → rag → gateway as three process
   it('exports the latency, token and cost metrics per route and tenant', () => {
     const points = receiver.metricPoints;
     const routes = new Set(points.filter((p) => p.name === 'http.server.request.duration').map((p) => `${p.service} ${p.attributes['http.route']}`));
-    for (const route of ['agent /v1/tasks', 'rag /v1/query', 'rag /v1/documents', 'gateway /v1/generate', 'gateway /v1/embeddings']) assert.ok(routes.has(route), route);
+    for (const route of ['agent /v1/tasks', 'rag /v1/query', 'rag /v1/documents', 'gateway /v1/chat/completions', 'gateway /v1/embeddings']) assert.ok(routes.has(route), route);
     const costTenants = new Set(points.filter((p) => p.name === 'gateway.cost' && p.service === 'gateway').map((p) => p.attributes['tenant.id']));
     assert.deepEqual([...costTenants].sort(), ['acme', 'globex']);
   });

@@ -34,7 +34,7 @@ function threeServiceTrace() {
   const client = span('agent', 'POST', root, { kind: 'CLIENT', start: 1, ms: 20 });
   const rag = span('rag', 'POST /v1/query', client, { kind: 'SERVER', start: 2, ms: 18 });
   const ragClient = span('rag', 'POST', rag, { kind: 'CLIENT', start: 3, ms: 10 });
-  const gateway = span('gateway', 'POST /v1/generate', ragClient, { kind: 'SERVER', start: 4, ms: 8, attributes: { 'gen_ai.usage.input_tokens': 12, 'gen_ai.usage.output_tokens': 3, 'motadata.llm.cost.usd': 0.0001 } });
+  const gateway = span('gateway', 'POST /v1/chat/completions', ragClient, { kind: 'SERVER', start: 4, ms: 8, attributes: { 'gen_ai.usage.input_tokens': 12, 'gen_ai.usage.output_tokens': 3, 'motadata.llm.cost.usd': 0.0001 } });
   return [root, client, rag, ragClient, gateway];
 }
 
@@ -55,7 +55,7 @@ describe('demo report: checkTrace()', () => {
     const spans = threeServiceTrace().filter((s) => s.name !== 'POST' || s.service !== 'rag');
     const { ok, problems } = checkTrace(spans);
     assert.equal(ok, false);
-    assert.match(problems.join('\n'), /gateway "POST \/v1\/generate" has parent .* not in the trace/);
+    assert.match(problems.join('\n'), /gateway "POST \/v1\/chat\/completions" has parent .* not in the trace/);
   });
 
   it('rejects a trace missing a service, and an empty trace', () => {
@@ -68,7 +68,7 @@ describe('demo report: checkTrace()', () => {
     const lines = renderTree(threeServiceTrace());
     assert.equal(lines.length, 5);
     assert.match(lines[1], /agent\s+└─ POST → rag/);
-    assert.match(lines[4], /gateway\s+└─ POST \/v1\/generate\s+8\.0 ms\s+tokens=12\+3\s+cost=\$0\.000100/);
+    assert.match(lines[4], /gateway\s+└─ POST \/v1\/chat\/completions\s+8\.0 ms\s+tokens=12\+3\s+cost=\$0\.000100/);
     assert.deepEqual(flatten(threeServiceTrace()).map((r) => r.depth), [0, 1, 2, 3, 4]);
   });
 });
@@ -143,6 +143,18 @@ describe('demo report: quantiles', () => {
     const [route] = summarize(points, []).routes;
     assert.equal(route.count, 3);
     assert.equal(quantile(0.95, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20]), 19);
+  });
+});
+
+describe('demo report: tokens and cost by tenant', () => {
+  it('counts them as the gateway recorded them, not again as its callers did', () => {
+    const point = (service, name, value, attributes) => ({ service, name, type: 'sum', temporality: 'CUMULATIVE', timeNs: 1n, value, attributes: { 'tenant.id': 'acme', ...attributes } });
+    const points = ['gateway', 'agent', 'rag'].flatMap((service) => [
+      point(service, 'gateway.tokens.used', 100, { 'gen_ai.token.type': 'input' }),
+      point(service, 'gateway.tokens.used', 20, { 'gen_ai.token.type': 'output' }),
+      point(service, 'gateway.cost', 0.5, {}),
+    ]);
+    assert.deepEqual(summarize(points, []).tenants, [{ tenant: 'acme', inputTokens: 100, outputTokens: 20, costUsd: 0.5 }]);
   });
 });
 

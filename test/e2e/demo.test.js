@@ -78,13 +78,14 @@ describe('npm run demo', function () {
     it('prints each task\'s trace as a tree across the three services', () => {
       const headers = result.stdout.match(/^Trace \d: .+ {2}[0-9a-f]{32} {2}\d+ spans, one connected tree across agent, rag, gateway$/gm);
       assert.equal(headers?.length, 5, result.stdout);
-      assert.match(result.stdout, /^ {2}agent +POST \/v1\/tasks +[\d.]+ ms {2}tenant=acme {2}status=200$/m);
+      // The agent's SERVER span carries the usage of its own gateway call (genAiCall) too.
+      assert.match(result.stdout, /^ {2}agent +POST \/v1\/tasks +[\d.]+ ms {2}tenant=acme {2}model=local-small {2}tokens=\d+\+\d+ {2}status=200$/m);
       assert.match(result.stdout, /^ {2}agent +└─ agent\.task\.execute /m);
       assert.match(result.stdout, /^ {2}agent +[│ ]+├─ POST → rag /m);
       assert.match(result.stdout, /^ {2}rag +[│ ]+└─ POST \/v1\/query +[\d.]+ ms {2}tenant=acme/m);
       assert.match(result.stdout, /^ {2}gateway +[│ ]+└─ gateway\.provider\.call +[\d.]+ ms .*tokens=\d+\+\d+ {2}cost=\$\d\.\d{6}/m);
       assert.match(result.stdout, /cache\.hit=true/);
-      assert.match(result.stdout, /^ {2}gateway +[│ ]+└─ POST \/v1\/generate .*status=502 {2}ERROR: ProviderError: local model simulator: model "fail-model"/m);
+      assert.match(result.stdout, /^ {2}gateway +[│ ]+└─ POST \/v1\/chat\/completions .*status=502 {2}ERROR: ProviderError: local model simulator: model "fail-model"/m);
       assert.match(result.stdout, /^ {2}agent +POST \/v1\/tasks .*tenant=globex {2}status=502 {2}ERROR: UpstreamError/m);
     });
 

@@ -11,7 +11,7 @@ const { painter } = require('./trace-tree');
  */
 const P95_TARGETS = [
   { name: 'agent task', service: 'agent', route: '/v1/tasks', seconds: 5 },
-  { name: 'gateway LLM call', service: 'gateway', route: '/v1/generate', seconds: 5 },
+  { name: 'gateway LLM call', service: 'gateway', route: '/v1/chat/completions', seconds: 5 },
   { name: 'RAG query', service: 'rag', route: '/v1/query', seconds: 10 },
   { name: 'vector search', metric: 'vectorSearchDuration', span: 'vectorSearch', seconds: 0.1 },
   { name: 'memory retrieval', metric: 'memoryRetrievalDuration', span: 'memoryRetrieve', seconds: 0.05 },
@@ -119,12 +119,15 @@ function summarize(points, spans, { spanNames = {}, metricNames = {} } = {}) {
     if (!tenants.has(id)) tenants.set(id, { tenant: id, inputTokens: 0, outputTokens: 0, costUsd: 0 });
     return tenants.get(id);
   };
-  for (const p of named(M.tokensUsed)) {
+  // As the gateway recorded them: agent and rag record the usage of their calls to it too
+  // (genAiCall), so counting every service would count each token twice.
+  const atGateway = (p) => p.service === 'gateway';
+  for (const p of named(M.tokensUsed).filter(atGateway)) {
     const t = tenant(p.attributes['tenant.id'] ?? '(none)');
     if (p.attributes['gen_ai.token.type'] === 'input') t.inputTokens += p.value;
     else if (p.attributes['gen_ai.token.type'] === 'output') t.outputTokens += p.value;
   }
-  for (const p of named(M.cost)) tenant(p.attributes['tenant.id'] ?? '(none)').costUsd += p.value;
+  for (const p of named(M.cost).filter(atGateway)) tenant(p.attributes['tenant.id'] ?? '(none)').costUsd += p.value;
 
   // The cache hit rate: the gateway's hit and miss counters, else the cache-check spans.
   let cache;
@@ -175,7 +178,7 @@ function renderSummary(summary, { color = false } = {}) {
     lines.push(`  ${r.service.padEnd(8)} ${`${r.method} ${r.route}`.padEnd(22)} ${String(r.count).padStart(8)} ${String(r.errors).padStart(6)} ${ms(r.p50).padStart(10)} ${ms(r.p95).padStart(10)}`);
   }
   lines.push('');
-  lines.push(paint('bold', 'Tokens and cost by tenant (gateway.tokens.used, gateway.cost)'));
+  lines.push(paint('bold', 'Tokens and cost by tenant (gateway.tokens.used, gateway.cost, as the gateway recorded them)'));
   lines.push(`  ${'tenant'.padEnd(10)} ${'input'.padStart(8)} ${'output'.padStart(8)} ${'cost (USD)'.padStart(12)}`);
   for (const t of summary.tenants) {
     lines.push(`  ${t.tenant.padEnd(10)} ${String(t.inputTokens).padStart(8)} ${String(t.outputTokens).padStart(8)} ${t.costUsd.toFixed(6).padStart(12)}`);

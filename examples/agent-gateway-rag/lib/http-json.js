@@ -1,5 +1,4 @@
 'use strict';
-const { tracedFetch } = require('@motadata/otel');
 
 /** A downstream service answered with an error or could not be reached. */
 class UpstreamError extends Error {
@@ -13,14 +12,15 @@ class UpstreamError extends Error {
 }
 
 /**
- * POSTs JSON through `tracedFetch` (a CLIENT span, and traceparent + baggage on the request) and
- * returns the parsed answer. Only `content-type` is sent: the tenant travels in baggage.
+ * POSTs JSON with the global `fetch` and returns the parsed answer. Plain `fetch`: initTelemetry()
+ * gives the request its CLIENT span, `traceparent` and, to an internal host, the tenant in
+ * `baggage`. Only `content-type` is sent by hand.
  * @throws UpstreamError on a network error, a timeout or a status of 400 and above.
  */
 async function postJson(url, body, { timeoutMs = 10000 } = {}) {
   let response;
   try {
-    response = await tracedFetch(url, {
+    response = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
