@@ -83,6 +83,9 @@ describe('examples/agent-gateway-rag: createAgentApp() at the edge', () => {
     const res = await task({ 'x-tenant-id': 'acme' }, { prompt: '' });
     assert.equal(res.status, 400);
     assert.match((await res.json()).error, /prompt/);
+    const notBoolean = await task({ 'x-tenant-id': 'acme' }, { prompt: 'How?', stream: 'yes' });
+    assert.equal(notBoolean.status, 400);
+    assert.match((await notBoolean.json()).error, /"stream" must be a boolean/);
     assert.equal(seen.length, 0);
   });
 });

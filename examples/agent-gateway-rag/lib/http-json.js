@@ -75,15 +75,23 @@ function errorBody(err, status = statusOf(err)) {
 
 /**
  * Express error handler that answers in JSON. Register it after `otelErrorHandler()`, which has
- * recorded the error on the request's span by then.
+ * recorded the error on the request's span by then. A response already under way (a stream of
+ * server-sent events) ends with an `error` event instead.
  */
 function expressJsonErrors() {
   // Express tells error handlers apart by their four parameters.
   // eslint-disable-next-line no-unused-vars
   return function jsonErrors(err, req, res, _next) {
     const status = statusOf(err);
-    res.status(status).json({ ...errorBody(err, status), traceId: req.otel?.traceId });
+    const body = { ...errorBody(err, status), traceId: req.otel?.traceId };
+    if (!res.headersSent) res.status(status).json(body);
+    else if (!res.writableEnded && !res.destroyed) res.end(sseEvent('error', body));
   };
 }
 
-module.exports = { postJson, readJsonBody, check, statusOf, errorBody, expressJsonErrors, UpstreamError };
+/** One server-sent event: its name and a JSON payload. */
+function sseEvent(event, data) {
+  return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+}
+
+module.exports = { postJson, readJsonBody, check, statusOf, errorBody, expressJsonErrors, sseEvent, UpstreamError };
