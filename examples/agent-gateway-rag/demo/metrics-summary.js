@@ -1,8 +1,9 @@
 'use strict';
 // The demo's metrics summary, computed from the OTLP metric points the services pushed (the same
 // data a collector would turn into Prometheus series): per-route latency quantiles estimated
-// from the http.server.request.duration histograms, per-tenant tokens and cost, cache hit rate,
-// errors, and the design's P95 targets with a pass/fail mark.
+// from the http.server.request.duration histograms, time to first token of streamed answers per
+// service and model, per-tenant tokens and cost, cache hit rate, errors, and the design's P95
+// targets with a pass/fail mark.
 const { painter } = require('./trace-tree');
 
 /**
@@ -94,7 +95,7 @@ const sum = (values) => values.reduce((a, b) => a + b, 0);
  * @param {{ spanNames?: object, metricNames?: object }} [names] from ./names
  */
 function summarize(points, spans, { spanNames = {}, metricNames = {} } = {}) {
-  const M = { requestDuration: 'http.server.request.duration', tokensUsed: 'gateway.tokens.used', cost: 'gateway.cost', ...metricNames };
+  const M = { requestDuration: 'http.server.request.duration', tokensUsed: 'gateway.tokens.used', cost: 'gateway.cost', timeToFirstToken: 'gen_ai.server.time_to_first_token', ...metricNames };
   const current = currentSeries(points);
   const named = (name, type) => current.filter((p) => p.name === name && (type === undefined || p.type === type));
 
@@ -113,6 +114,22 @@ function summarize(points, spans, { spanNames = {}, metricNames = {} } = {}) {
       return { service, method, route, count: merged.count, errors, p50: histogramQuantile(0.5, merged), p95: histogramQuantile(0.95, merged) };
     })
     .sort((a, b) => order.indexOf(a.service) - order.indexOf(b.service) || a.route.localeCompare(b.route));
+
+  // Every service that streams records it: the gateway from its request to the model's first
+  // token, the agent from the task's request to the first token it relays (rag's research first).
+  const byModel = new Map();
+  for (const p of named(M.timeToFirstToken, 'histogram')) {
+    const key = JSON.stringify([p.service, p.attributes['gen_ai.request.model'] ?? '(none)']);
+    if (!byModel.has(key)) byModel.set(key, []);
+    byModel.get(key).push(p);
+  }
+  const timeToFirstToken = [...byModel.entries()]
+    .map(([key, series]) => {
+      const [service, model] = JSON.parse(key);
+      const merged = mergeHistograms(series);
+      return { service, model, count: merged.count, p50: histogramQuantile(0.5, merged), p95: histogramQuantile(0.95, merged) };
+    })
+    .sort((a, b) => order.indexOf(a.service) - order.indexOf(b.service) || a.model.localeCompare(b.model));
 
   const tenants = new Map();
   const tenant = (id) => {
@@ -159,6 +176,7 @@ function summarize(points, spans, { spanNames = {}, metricNames = {} } = {}) {
 
   return {
     routes,
+    timeToFirstToken,
     tenants: [...tenants.values()].sort((a, b) => a.tenant.localeCompare(b.tenant)),
     cache,
     errors: sum(routes.map((r) => r.errors)),
@@ -173,9 +191,16 @@ function renderSummary(summary, { color = false } = {}) {
   const paint = painter(color);
   const lines = [];
   lines.push(paint('bold', 'Latency by route (http.server.request.duration, quantiles estimated from histogram buckets)'));
-  lines.push(`  ${'service'.padEnd(8)} ${'route'.padEnd(22)} ${'requests'.padStart(8)} ${'errors'.padStart(6)} ${'p50'.padStart(10)} ${'p95'.padStart(10)}`);
+  lines.push(`  ${'service'.padEnd(8)} ${'route'.padEnd(26)} ${'requests'.padStart(8)} ${'errors'.padStart(6)} ${'p50'.padStart(10)} ${'p95'.padStart(10)}`);
   for (const r of summary.routes) {
-    lines.push(`  ${r.service.padEnd(8)} ${`${r.method} ${r.route}`.padEnd(22)} ${String(r.count).padStart(8)} ${String(r.errors).padStart(6)} ${ms(r.p50).padStart(10)} ${ms(r.p95).padStart(10)}`);
+    lines.push(`  ${r.service.padEnd(8)} ${`${r.method} ${r.route}`.padEnd(26)} ${String(r.count).padStart(8)} ${String(r.errors).padStart(6)} ${ms(r.p50).padStart(10)} ${ms(r.p95).padStart(10)}`);
+  }
+  lines.push('');
+  lines.push(paint('bold', 'Time to first token of streamed answers (gen_ai.server.time_to_first_token, by service and model)'));
+  if (summary.timeToFirstToken.length === 0) lines.push(paint('dim', '  no streamed answer was recorded'));
+  else lines.push(`  ${'service'.padEnd(8)} ${'model'.padEnd(26)} ${'streams'.padStart(8)} ${'p50'.padStart(10)} ${'p95'.padStart(10)}`);
+  for (const t of summary.timeToFirstToken) {
+    lines.push(`  ${t.service.padEnd(8)} ${t.model.padEnd(26)} ${String(t.count).padStart(8)} ${ms(t.p50).padStart(10)} ${ms(t.p95).padStart(10)}`);
   }
   lines.push('');
   lines.push(paint('bold', 'Tokens and cost by tenant (gateway.tokens.used, gateway.cost, as the gateway recorded them)'));
