@@ -2,17 +2,22 @@
 // agent: the edge service (Express). Runs a task for a tenant: recalls what it knows about the
 // tenant, optionally runs tools, asks rag for research, then asks the gateway for the answer.
 //
-//   POST /v1/tasks  x-tenant-id: <tenant>  { prompt, model?, useTools? }
+//   POST /v1/tasks  x-tenant-id: <tenant>  { prompt, model?, useTools?, stream? }
 //     -> { taskId, tenantId, traceId, result, sources, tokens, costUsd, cache: { hits, calls } }
+//   with `stream: true`, server-sent events instead: `token` events ({ content }) as the gateway
+//   streams the answer, then one `result` event with the object above (or an `error` event).
 //
-// The tenant arrives in `x-tenant-id` and leaves only as W3C baggage (the middleware puts it
-// there; tracedFetch sends it): the header is never forwarded. The agent is the edge, so it does
-// not trust a caller's traceparent or baggage (`trustIncoming: false`).
+// rag is called with plain `fetch`, the gateway with the `openai` package (lib/gateway-client.js):
+// initTelemetry() traces both and sends `traceparent`, and the tenant as W3C baggage (the
+// middleware puts it there), to these internal hosts. The `x-tenant-id` header is never
+// forwarded. The agent is the edge, so it does not trust a caller's traceparent or baggage
+// (`trustIncoming: false`).
 const express = require('express');
 const { agent } = require('@motadata/otel');
 const { otelErrorHandler, otelMiddleware } = require('@motadata/otel/express');
 const { LruCache } = require('./lib/lru-cache');
-const { check, expressJsonErrors, postJson } = require('./lib/http-json');
+const { check, expressJsonErrors, postJson, sseEvent } = require('./lib/http-json');
+const { createGatewayClient, priced, upstreamError } = require('./lib/gateway-client');
 
 const STOP_WORDS = new Set('a an and are as at be by can do does for from how i in is it of on or our the this to we what when where which who why with you your'.split(' '));
 const words = (text) => new Set((String(text).toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).filter((w) => !STOP_WORDS.has(w)));
@@ -79,14 +84,58 @@ const TOOLS = {
   },
 };
 
-function buildPrompt({ tenantId, prompt, facts, toolResults, research }) {
-  return [
-    `Instructions: complete the task for tenant ${tenantId} from the facts, tool results and research.`,
+function buildMessages({ tenantId, prompt, facts, toolResults, research }) {
+  const user = [
     `Task: ${prompt}`,
     ...(facts.length > 0 ? ['Known facts:', ...facts.map((f) => `- ${f}`)] : []),
     ...(toolResults.length > 0 ? ['Tool results:', ...toolResults.map((t) => `- ${t}`)] : []),
     `Research: ${research}`,
-  ].join('\n');
+  ];
+  return [
+    { role: 'system', content: `Instructions: complete the task for tenant ${tenantId} from the facts, tool results and research.` },
+    { role: 'user', content: user.join('\n') },
+  ];
+}
+
+/** The caller went away before the streamed answer was complete. */
+class StreamAbortedError extends Error {
+  constructor() {
+    super('the caller closed the stream before the answer was complete');
+    this.name = 'StreamAbortedError';
+    this.status = 499;
+  }
+}
+
+// A chunk holds a token when it has content (the first chunk holds the role only, the last the usage).
+const tokensOf = (chunk) => (chunk.choices[0]?.delta?.content ? 1 : 0);
+
+/**
+ * Asks the gateway for a streamed answer and relays its tokens to the caller as `token` events as
+ * they come. req.otel.stream() puts the first token's event on the task's SERVER span and records
+ * the agent's time to first token; when the caller goes away it ends the loop and stops the
+ * gateway's stream. The gateway's last chunk has the usage.
+ */
+async function streamAnswer(req, res, gateway, { model, messages }) {
+  // Rejects before any chunk when the gateway refuses, while a JSON error can still be sent.
+  const chunks = await gateway.chatStream({ model, messages });
+  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
+  res.flushHeaders();
+  let text = '';
+  let usage;
+  try {
+    for await (const chunk of req.otel.stream(chunks, { model, tokensOf })) {
+      usage = chunk.usage ?? usage;
+      const piece = chunk.choices[0]?.delta?.content;
+      if (piece) {
+        text += piece;
+        res.write(sseEvent('token', { content: piece }));
+      }
+    }
+  } catch (err) {
+    throw upstreamError(err, '/v1/chat/completions');
+  }
+  if (usage === undefined) throw new StreamAbortedError();
+  return { text, ...priced(model, usage), cached: false };
 }
 
 /**
@@ -95,6 +144,7 @@ function buildPrompt({ tenantId, prompt, facts, toolResults, research }) {
  */
 function createAgentApp({ ragUrl, gatewayUrl, memory = new AgentMemory(), agentId = 'support-agent' }) {
   if (typeof ragUrl !== 'string' || typeof gatewayUrl !== 'string') throw new TypeError('createAgentApp: ragUrl and gatewayUrl are required');
+  const gateway = createGatewayClient(gatewayUrl);
   let tasks = 0;
 
   const app = express();
@@ -104,10 +154,11 @@ function createAgentApp({ ragUrl, gatewayUrl, memory = new AgentMemory(), agentI
   app.get('/health', (_req, res) => res.json({ ok: true }));
 
   app.post('/v1/tasks', async (req, res) => {
-    const { prompt, model = 'local-small', useTools = false } = req.body ?? {};
+    const { prompt, model = 'local-small', useTools = false, stream = false } = req.body ?? {};
     check(typeof prompt === 'string' && prompt.trim() !== '' && prompt.length <= 4000, '"prompt" must be a non-empty string of at most 4000 characters');
     check(typeof model === 'string' && model !== '', '"model" must be a non-empty string');
     check(typeof useTools === 'boolean', '"useTools" must be a boolean');
+    check(typeof stream === 'boolean', '"stream" must be a boolean');
     const { tenantId } = req.otel;
     check(tenantId !== undefined, 'the x-tenant-id header is required: 1 to 64 letters, digits, or . _ : -');
     const taskId = `task-${++tasks}`;
@@ -120,19 +171,19 @@ function createAgentApp({ ragUrl, gatewayUrl, memory = new AgentMemory(), agentI
         toolResults = await agent.executeTools({ toolsCount: tools.length }, async () => tools.map((tool) => tool.run(tenantId, prompt)));
       }
       const research = await postJson(`${ragUrl}/v1/query`, { query: prompt, model });
+      const messages = buildMessages({ tenantId, prompt, facts, toolResults, research: research.answer });
       const final = await agent.callLlm(async () => {
-        const answer = await postJson(`${gatewayUrl}/v1/generate`, { model, prompt: buildPrompt({ tenantId, prompt, facts, toolResults, research: research.answer }) });
-        const tokens = answer.usage.promptTokens + answer.usage.completionTokens;
-        return { ...answer, tokens, cost: answer.costUsd };
+        const answer = stream ? await streamAnswer(req, res, gateway, { model, messages }) : await gateway.chat({ model, messages });
+        return { ...answer, tokens: answer.promptTokens + answer.completionTokens, cost: answer.costUsd };
       });
       await agent.updateMemory({ memoryType: 'episodic', memoryId: taskId }, async () => memory.remember(tenantId, { taskId, prompt, answer: final.text }));
       return { research, final };
     });
 
     const { research, final } = outcome;
-    const input = research.usage.promptTokens + final.usage.promptTokens;
-    const output = research.usage.completionTokens + final.usage.completionTokens;
-    res.json({
+    const input = research.usage.promptTokens + final.promptTokens;
+    const output = research.usage.completionTokens + final.completionTokens;
+    const answer = {
       taskId,
       tenantId,
       traceId: req.otel.traceId,
@@ -141,7 +192,9 @@ function createAgentApp({ ragUrl, gatewayUrl, memory = new AgentMemory(), agentI
       tokens: { input, output, total: input + output },
       costUsd: Number((research.costUsd + final.costUsd).toFixed(8)),
       cache: { hits: research.usage.cacheHits + (final.cached ? 1 : 0), calls: research.usage.gatewayCalls + 1 },
-    });
+    };
+    if (stream) res.end(sseEvent('result', answer));
+    else res.json(answer);
   });
 
   app.use(otelErrorHandler());

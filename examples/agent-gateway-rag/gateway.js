@@ -1,16 +1,16 @@
 'use strict';
-// gateway: the LLM gateway (Koa + @koa/router). Every model call of the system goes through it:
-// a per-tenant LRU cache, then the provider, then the cost of the call on the request's span and
-// in the `gateway.cost` / `gateway.tokens.used` metrics. The provider here is the deterministic
-// local model simulator (lib/model-simulator.js), not a real LLM.
+// gateway: the LLM gateway (Koa + @koa/router), speaking OpenAI's API. Every model call of the
+// system goes through it: a per-tenant LRU cache, then the provider, then the cost of the call on
+// the request's span and in the `gateway.cost` / `gateway.tokens.used` metrics. The provider here
+// is the deterministic local model simulator (lib/model-simulator.js), not a real LLM.
 //
 //   POST /v1/chat/completions  OpenAI's Chat Completions: JSON, or SSE chunks with `stream: true`
-//   POST /v1/embeddings        OpenAI's Embeddings, plus { vectors, usage, costUsd, cached } for rag
-//   POST /v1/generate          { prompt, model? }  -> { model, text, usage, costUsd, cached }
+//   POST /v1/embeddings        OpenAI's Embeddings
 //
-// The OpenAI routes answer errors in OpenAI's shape ({ error: { message, type, param, code } }).
-// A streamed answer goes through req.otel.stream(), so the SERVER span gets its first-token event
-// and the gateway records time to first token and per output token.
+// Errors come in OpenAI's shape ({ error: { message, type, param, code } }). A JSON answer says
+// whether the cache answered in `x-gateway-cache: hit|miss`; a cache hit reports zero usage, as
+// nothing was spent. A streamed answer goes through ctx.state.otel.stream(), so the SERVER span
+// gets its first-token event and the gateway records time to first token and per output token.
 //
 // The tenant comes only from the caller's W3C baggage (`tenant.id`), never from a header: the
 // gateway is internal, and its callers (agent, rag) put the tenant there.
@@ -21,10 +21,12 @@ const { gateway } = require('@motadata/otel');
 const { otelMiddleware } = require('@motadata/otel/koa');
 const { LruCache } = require('./lib/lru-cache');
 const { createModelSimulator } = require('./lib/model-simulator');
-const { check, errorBody, readJsonBody, statusOf } = require('./lib/http-json');
+const { errorBody, readJsonBody, statusOf } = require('./lib/http-json');
 const { OPENAI_PATHS, answerHead, chatEvents, checkChat, completion, embeddings, invalid, modelNotFound, openAiError } = require('./lib/openai-api');
 
 const MAX_EMBEDDING_INPUTS = 256;
+/** Whether the gateway's cache answered: `hit` or `miss` (a streamed answer has none). */
+const CACHE_HEADER = 'x-gateway-cache';
 
 /**
  * Builds the gateway app; `app.callback()` is its request handler.
@@ -64,35 +66,28 @@ function createGatewayApp({ simulator = createModelSimulator(), cacheSize = 500 
     ctx.body = { ok: true };
   });
 
-  router.post('/v1/generate', async (ctx) => {
-    const { prompt, model = 'local-small' } = await readJsonBody(ctx);
-    check(typeof prompt === 'string' && prompt.trim() !== '', '"prompt" must be a non-empty string');
-    check(typeof model === 'string' && model in simulator.prices, `"model" must be one of ${Object.keys(simulator.prices).join(', ')}`);
-    const { tenantId } = ctx.state.otel;
-    const key = cacheKey(tenantId, 'generate', model, prompt);
-
-    ctx.body = await gateway.generate({ model, prompt, tenantId }, async () => {
-      const cached = await gateway.checkCache({ model }, async () => cache.get(key));
-      if (cached !== undefined) return { model, text: cached, usage: { promptTokens: 0, completionTokens: 0 }, costUsd: 0, cached: true };
-      // callProvider records the call's tokens and cost on this request (recordCost) itself.
-      const result = await gateway.callProvider({ provider: simulator.provider, model }, () => simulator.generate({ model, prompt }));
-      cache.set(key, result.text);
-      return { model, text: result.text, usage: usageOf(result), costUsd: result.costUsd, cached: false };
-    });
-  });
-
   router.post('/v1/chat/completions', async (ctx) => {
     const { model, prompt, stream, includeUsage } = checkChat(await readJsonBody(ctx), (name) => name in simulator.prices);
     const provider = simulator.provider;
     const head = answerHead(model);
+    const { otel } = ctx.state;
     if (!stream) {
-      const result = await gateway.callProvider({ provider, model }, () => simulator.generate({ model, prompt }));
-      ctx.body = completion(head, result.text, result.promptTokens, result.completionTokens);
+      const key = cacheKey(otel.tenantId, 'chat', model, prompt);
+      const answer = await gateway.generate({ model, prompt, tenantId: otel.tenantId }, async () => {
+        const cached = await gateway.checkCache({ model }, async () => cache.get(key));
+        if (cached !== undefined) return { text: cached, promptTokens: 0, completionTokens: 0, cached: true };
+        // callProvider records the call's tokens and cost on this request (recordCost) itself.
+        const result = await gateway.callProvider({ provider, model }, () => simulator.generate({ model, prompt }));
+        cache.set(key, result.text);
+        return { ...result, cached: false };
+      });
+      ctx.set(CACHE_HEADER, answer.cached ? 'hit' : 'miss');
+      ctx.body = completion(head, answer.text, answer.promptTokens, answer.completionTokens);
       return;
     }
+    // A streamed answer always comes from the provider: it is the model's pace the caller sees.
     // Throws for a model that cannot answer, while an error response can still be sent.
     const generation = simulator.stream({ model, prompt });
-    const { otel } = ctx.state;
     const inputTokens = generation.promptTokens;
     // With the price, a stream whose client goes away still has its cost recorded.
     const tokens = otel.stream(generation.tokens, { model, provider, inputTokens, price: simulator.pricePerToken(model) });
@@ -118,28 +113,19 @@ function createGatewayApp({ simulator = createModelSimulator(), cacheSize = 500 
     const key = cacheKey(tenantId, 'embeddings', model, inputs);
 
     const cached = await gateway.checkCache({ model }, async () => cache.get(key));
+    ctx.set(CACHE_HEADER, cached === undefined ? 'miss' : 'hit');
     if (cached !== undefined) {
-      ctx.body = embeddingsBody(model, cached, encoding, { promptTokens: 0, completionTokens: 0 }, 0, true);
+      ctx.body = embeddings(model, cached, encoding, 0);
       return;
     }
     const result = await gateway.callProvider({ provider: simulator.provider, model, operation: 'embeddings' }, () => simulator.embed({ model, input: inputs }));
     cache.set(key, result.vectors);
-    ctx.body = embeddingsBody(model, result.vectors, encoding, usageOf(result), result.costUsd, false);
+    ctx.body = embeddings(model, result.vectors, encoding, result.promptTokens);
   });
 
   app.use(router.routes());
   app.use(router.allowedMethods());
   return app;
-}
-
-function usageOf(result) {
-  return { promptTokens: result.promptTokens, completionTokens: result.completionTokens };
-}
-
-/** OpenAI's embeddings answer, plus the fields rag reads (vectors, camel-case usage, costUsd, cached) until it moves to the openai client. */
-function embeddingsBody(model, vectors, encoding, usage, costUsd, cached) {
-  const body = embeddings(model, vectors, encoding, usage.promptTokens);
-  return { ...body, usage: { ...body.usage, ...usage }, vectors, costUsd, cached };
 }
 
 module.exports = { createGatewayApp };

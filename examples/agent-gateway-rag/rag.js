@@ -1,6 +1,7 @@
 'use strict';
 // rag: retrieval-augmented generation (Express). Embeds through the gateway, searches an
-// in-memory vector store by cosine similarity, and answers through the gateway.
+// in-memory vector store by cosine similarity, and answers through the gateway, both with the
+// `openai` package (lib/gateway-client.js).
 //
 //   POST /v1/query      { query, model?, topK? }       -> { answer, sources, usage, costUsd, cached }
 //   POST /v1/documents  { documentId, title?, text }   -> 201 { documentId, chunks, usage, costUsd }
@@ -11,7 +12,8 @@ const express = require('express');
 const { rag } = require('@motadata/otel');
 const { otelErrorHandler, otelMiddleware } = require('@motadata/otel/express');
 const { VectorStore, chunkText } = require('./lib/vector-store');
-const { check, expressJsonErrors, postJson } = require('./lib/http-json');
+const { check, expressJsonErrors } = require('./lib/http-json');
+const { createGatewayClient } = require('./lib/gateway-client');
 
 const EMBEDDING_MODEL = 'local-embed';
 
@@ -23,9 +25,10 @@ class Usage {
   gatewayCalls = 0;
   cacheHits = 0;
 
+  /** `answer`: what the gateway client returns (promptTokens, completionTokens, costUsd, cached). */
   add(answer) {
-    this.promptTokens += answer.usage.promptTokens;
-    this.completionTokens += answer.usage.completionTokens;
+    this.promptTokens += answer.promptTokens;
+    this.completionTokens += answer.completionTokens;
     this.costUsd = Number((this.costUsd + answer.costUsd).toFixed(8));
     this.gatewayCalls += 1;
     if (answer.cached) this.cacheHits += 1;
@@ -37,9 +40,12 @@ class Usage {
   }
 }
 
-function buildPrompt(query, hits) {
+function buildMessages(query, hits) {
   const context = hits.map((hit, i) => `[${i + 1}] ${hit.text}`);
-  return ['Instructions: answer the question from the context only.', 'Context:', ...context, `Question: ${query}`].join('\n');
+  return [
+    { role: 'system', content: 'Instructions: answer the question from the context only.' },
+    { role: 'user', content: ['Context:', ...context, `Question: ${query}`].join('\n') },
+  ];
 }
 
 /**
@@ -49,7 +55,8 @@ function buildPrompt(query, hits) {
  */
 function createRagApp({ gatewayUrl, store = new VectorStore(), topK: defaultTopK = 3, model: defaultModel = 'local-small' }) {
   if (typeof gatewayUrl !== 'string') throw new TypeError('createRagApp: gatewayUrl is required');
-  const embed = (usage, input) => postJson(`${gatewayUrl}/v1/embeddings`, { model: EMBEDDING_MODEL, input }).then((answer) => usage.add(answer).vectors);
+  const gateway = createGatewayClient(gatewayUrl);
+  const embed = async (usage, input) => usage.add(await gateway.embed({ model: EMBEDDING_MODEL, input })).vectors;
 
   const app = express();
   app.disable('x-powered-by');
@@ -70,8 +77,8 @@ function createRagApp({ gatewayUrl, store = new VectorStore(), topK: defaultTopK
       const vector = await rag.generateEmbedding(async () => (await embed(usage, [query]))[0]);
       const hits = await rag.searchVectors(async () => store.search(tenantId, vector, topK));
       const answer = await rag.generateResponse(async () => {
-        const generated = usage.add(await postJson(`${gatewayUrl}/v1/generate`, { model, prompt: buildPrompt(query, hits) }));
-        return { ...generated, tokens: generated.usage.promptTokens + generated.usage.completionTokens };
+        const generated = usage.add(await gateway.chat({ model, messages: buildMessages(query, hits) }));
+        return { ...generated, tokens: generated.promptTokens + generated.completionTokens };
       });
       return { answer: answer.text, cached: answer.cached, sources: hits.map(({ text: _text, ...source }) => source) };
     });

@@ -14,7 +14,7 @@ describe('agent helpers', () => {
   after(() => telemetry.shutdown());
   beforeEach(() => telemetry.reset());
 
-  it('nests memory, tools and the LLM call under agent.task.execute with the design\'s attributes', async () => {
+  it('nests memory, tools and the LLM call under agent.task.execute with the documented attributes', async () => {
     const result = await agent.executeTask({ agentId: 'planner', taskId: 't-1', taskType: 'answer' }, async () => {
       const memories = await agent.retrieveMemory(async () => ['m1', 'm2', 'm3']);
       await agent.updateMemory({ memoryType: 'episodic', memoryId: 'mem-9' }, () => 'stored');

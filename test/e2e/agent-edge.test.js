@@ -1,6 +1,8 @@
 'use strict';
 // The agent is the edge of the example system: what it accepts from callers and what it sends
-// to rag and the gateway. Run in-process against a fake downstream that records each request.
+// to rag (plain fetch) and the gateway (the openai package). Run in-process against a fake
+// downstream that records each request; the headers it sees come from the kit's automatic
+// outbound propagation (initTelemetry's `outbound`, on by default), not from the agent's code.
 const assert = require('node:assert/strict');
 const { listen } = require('../support/servers');
 const { traceFromServerTiming } = require('../support/expect');
@@ -24,7 +26,12 @@ describe('examples/agent-gateway-rag: createAgentApp() at the edge', () => {
         res.setHeader('content-type', 'application/json');
         if (req.url === '/v1/query') {
           res.end(JSON.stringify({ answer: 'Rotate it in Settings.', sources: [], usage: { promptTokens: 10, completionTokens: 5, gatewayCalls: 2, cacheHits: 0 }, costUsd: 0.001 }));
-        } else res.end(JSON.stringify({ model: 'local-small', text: 'Rotate it in Settings.', usage: { promptTokens: 20, completionTokens: 6 }, costUsd: 0.002, cached: false }));
+        } else {
+          res.setHeader('x-gateway-cache', 'miss');
+          const message = { role: 'assistant', content: 'Rotate it in Settings.', refusal: null };
+          const usage = { prompt_tokens: 20, completion_tokens: 6, total_tokens: 26 };
+          res.end(JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion', created: 1700000000, model: 'local-small', choices: [{ index: 0, message, logprobs: null, finish_reason: 'stop' }], usage }));
+        }
       });
     });
     agent = await listen(createAgentApp({ ragUrl: downstream.url, gatewayUrl: downstream.url }));
@@ -48,9 +55,11 @@ describe('examples/agent-gateway-rag: createAgentApp() at the edge', () => {
     const { traceId } = traceFromServerTiming({ headers: { 'server-timing': res.headers.get('server-timing') } });
     const body = await res.json();
     assert.deepEqual(body.tokens, { input: 30, output: 11, total: 41 });
-    assert.equal(body.costUsd, 0.003);
+    // rag's own cost, plus the gateway's usage at local-small's price: 20 × 0.15 + 6 × 0.6 USD per million tokens.
+    assert.equal(body.costUsd, 0.0010066);
+    assert.deepEqual(body.cache, { hits: 0, calls: 3 });
 
-    assert.deepEqual(seen.map((r) => r.url), ['/v1/query', '/v1/generate']);
+    assert.deepEqual(seen.map((r) => r.url), ['/v1/query', '/v1/chat/completions']);
     for (const { headers } of seen) {
       assert.equal(headers['x-tenant-id'], undefined, 'x-tenant-id is not forwarded');
       assert.match(headers.baggage, /(^|,)\s*tenant\.id=acme\s*(,|;|$)/);
@@ -74,6 +83,9 @@ describe('examples/agent-gateway-rag: createAgentApp() at the edge', () => {
     const res = await task({ 'x-tenant-id': 'acme' }, { prompt: '' });
     assert.equal(res.status, 400);
     assert.match((await res.json()).error, /prompt/);
+    const notBoolean = await task({ 'x-tenant-id': 'acme' }, { prompt: 'How?', stream: 'yes' });
+    assert.equal(notBoolean.status, 400);
+    assert.match((await notBoolean.json()).error, /"stream" must be a boolean/);
     assert.equal(seen.length, 0);
   });
 });

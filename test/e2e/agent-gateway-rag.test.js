@@ -1,15 +1,19 @@
 'use strict';
 // examples/agent-gateway-rag as it runs for real: agent, rag and gateway as three processes,
 // exporting OTLP/HTTP JSON to a receiver. Every task must come out as one trace across the three
-// services, with the tenant, cost, cache and error where they belong.
+// services, with the tenant, cost, cache and error where they belong. agent and rag call the
+// gateway with the `openai` package and rag with plain fetch: the trace headers and the tenant's
+// baggage come from the kit's automatic outbound propagation alone.
 const assert = require('node:assert/strict');
 const { ServiceGroup } = require('../../examples/agent-gateway-rag/demo/processes');
 const { startOtlpReceiver } = require('../../examples/agent-gateway-rag/demo/otlp-receiver');
 const { DOCUMENTS, TASKS, ingestDocuments, runTasks } = require('../../examples/agent-gateway-rag/demo/scenario');
-const { groupByTrace, checkTrace } = require('../../examples/agent-gateway-rag/demo/trace-tree');
+const { groupByTrace, checkTrace, firstTokenMs } = require('../../examples/agent-gateway-rag/demo/trace-tree');
+const { currentSeries } = require('../../examples/agent-gateway-rag/demo/metrics-summary');
 const { spanNames: N } = require('../../examples/agent-gateway-rag/demo/names');
 
 const SERVICES = ['agent', 'rag', 'gateway'];
+const STREAMED = TASKS.findIndex((task) => task.body.stream === true);
 const step = (service, kind, name) => ({ service, kind, name });
 
 /** The span and its ancestors up to the root, as [service, kind, name] steps. */
@@ -81,7 +85,7 @@ describe('examples/agent-gateway-rag: agent → rag → gateway as three process
     const trace = traceOf(0);
     const agentTop = [step('agent', 'CLIENT', 'POST'), step('agent', 'INTERNAL', N.taskExecute), step('agent', 'SERVER', 'POST /v1/tasks')];
     const ragTop = [step('rag', 'INTERNAL', N.ragQuery), step('rag', 'SERVER', 'POST /v1/query'), ...agentTop];
-    const generate = [step('gateway', 'INTERNAL', N.providerCall), step('gateway', 'INTERNAL', N.gatewayGenerate), step('gateway', 'SERVER', 'POST /v1/generate')];
+    const generate = [step('gateway', 'INTERNAL', N.providerCall), step('gateway', 'INTERNAL', N.gatewayGenerate), step('gateway', 'SERVER', 'POST /v1/chat/completions')];
 
     const providerCalls = trace.filter((s) => s.name === N.providerCall);
     assert.equal(providerCalls.length, 3, 'embeddings, rag generation, agent generation');
@@ -168,7 +172,7 @@ describe('examples/agent-gateway-rag: agent → rag → gateway as three process
     assert.deepEqual(asSteps(path).map((s) => `${s.service} ${s.name}`), [
       `gateway ${N.providerCall}`,
       `gateway ${N.gatewayGenerate}`,
-      'gateway POST /v1/generate',
+      'gateway POST /v1/chat/completions',
       'rag POST',
       `rag ${N.ragResponse}`,
       `rag ${N.ragQuery}`,
@@ -193,10 +197,80 @@ describe('examples/agent-gateway-rag: agent → rag → gateway as three process
     assert.equal(trace.filter((s) => s.name === N.llmCall).length, 0);
   });
 
+  it('calls the gateway with the openai package, from agent and rag, and rag with plain fetch', () => {
+    results.forEach((_, i) => {
+      const servers = traceOf(i).filter((s) => s.kind === 'SERVER');
+      const gateway = servers.filter((s) => s.service === 'gateway');
+      assert.ok(gateway.length >= 2, `task ${i + 1}`);
+      for (const s of gateway) assert.match(s.attributes['user_agent.original'], /^OpenAI\/JS /, `${s.name} in task ${i + 1}`);
+      for (const s of servers.filter((x) => x.service === 'rag')) assert.doesNotMatch(s.attributes['user_agent.original'] ?? '', /OpenAI/);
+    });
+  });
+
+  describe('the streamed task', () => {
+    const trace = () => traceOf(STREAMED);
+    const gatewayStream = () => trace().filter((s) => s.service === 'gateway' && s.kind === 'SERVER' && firstTokenMs(s) !== undefined);
+    /** The latest cumulative point of a metric from a service, for the streamed task's tenant and model. */
+    const point = (service, name) =>
+      currentSeries(receiver.metricPoints).filter((p) => p.service === service && p.name === name && p.attributes['tenant.id'] === results[STREAMED].tenant && p.attributes['gen_ai.request.model'] === TASKS[STREAMED].body.model);
+
+    it('relays the gateway\'s tokens to the caller as they come, then the same answer object', () => {
+      const r = results[STREAMED];
+      assert.equal(r.status, 200);
+      assert.ok(r.stream.tokens > 1, `${r.stream.tokens} token events`);
+      assert.deepEqual(Object.keys(r.json).sort(), ['cache', 'costUsd', 'result', 'sources', 'taskId', 'tenantId', 'tokens', 'traceId']);
+      assert.match(r.json.result, /on-call rotation/);
+      assert.ok(r.stream.firstTokenMs < r.ms, 'the first token arrived before the answer ended');
+    });
+
+    it('streams through the gateway: one first-token event on the gateway\'s SERVER span and one on the agent\'s', () => {
+      const [gateway, ...others] = gatewayStream();
+      assert.ok(gateway, 'the gateway streamed');
+      assert.equal(others.length, 0);
+      assert.equal(gateway.name, 'POST /v1/chat/completions');
+      assert.equal(gateway.events.filter((e) => e.name === 'gen_ai.first_token').length, 1);
+      assert.equal(results[STREAMED].stream.tokens, gateway.attributes['gen_ai.usage.output_tokens'], 'one token event per token the gateway streamed');
+      const [agent] = trace().filter((s) => s.service === 'agent' && s.kind === 'SERVER');
+      assert.equal(agent.events.filter((e) => e.name === 'gen_ai.first_token').length, 1);
+      // The agent relays what the gateway streams: its first token goes out after the gateway's.
+      assert.ok(agent.events[0].timeNs >= gateway.events.find((e) => e.name === 'gen_ai.first_token').timeNs);
+    });
+
+    it('records time to first token, strictly shorter than the gateway\'s stream', () => {
+      const [stream] = gatewayStream();
+      const ttftMs = firstTokenMs(stream);
+      assert.ok(ttftMs > 0 && ttftMs < stream.durationMs, `first token at ${ttftMs} ms of ${stream.durationMs} ms`);
+      const [ttft, ...more] = point('gateway', 'gen_ai.server.time_to_first_token');
+      assert.equal(more.length, 0);
+      assert.equal(ttft.count, 1, 'one stream for this tenant and model');
+      assert.ok(ttft.sum > 0 && ttft.sum * 1000 < stream.durationMs, `time to first token ${ttft.sum * 1000} ms, stream ${stream.durationMs} ms`);
+      const [perToken] = point('gateway', 'gen_ai.server.time_per_output_token');
+      assert.equal(perToken.count, 1);
+    });
+
+    it('records the streamed call on the caller side too: gen_ai.client.operation.duration and the usage of the final chunk', () => {
+      const [stream] = gatewayStream();
+      const [operation] = point('agent', 'gen_ai.client.operation.duration').filter((p) => p.attributes['http.route'] === '/v1/tasks');
+      assert.ok(operation.count >= 1);
+      const [agent] = trace().filter((s) => s.service === 'agent' && s.kind === 'SERVER');
+      assert.equal(agent.attributes['gen_ai.usage.output_tokens'], stream.attributes['gen_ai.usage.output_tokens']);
+      assert.equal(agent.attributes['gen_ai.usage.input_tokens'], stream.attributes['gen_ai.usage.input_tokens']);
+    });
+
+    it('adds its tokens and cost up to what the agent reports', () => {
+      const servers = trace().filter((s) => s.service === 'gateway' && s.kind === 'SERVER');
+      const sum = (key) => servers.reduce((n, s) => n + s.attributes[key], 0);
+      const { tokens, costUsd } = results[STREAMED].json;
+      assert.equal(sum('gen_ai.usage.input_tokens'), tokens.input);
+      assert.equal(sum('gen_ai.usage.output_tokens'), tokens.output);
+      assert.ok(Math.abs(sum('motadata.llm.cost.usd') - costUsd) < 1e-9, `${sum('motadata.llm.cost.usd')} vs ${costUsd}`);
+    });
+  });
+
   it('exports the latency, token and cost metrics per route and tenant', () => {
     const points = receiver.metricPoints;
     const routes = new Set(points.filter((p) => p.name === 'http.server.request.duration').map((p) => `${p.service} ${p.attributes['http.route']}`));
-    for (const route of ['agent /v1/tasks', 'rag /v1/query', 'rag /v1/documents', 'gateway /v1/generate', 'gateway /v1/embeddings']) assert.ok(routes.has(route), route);
+    for (const route of ['agent /v1/tasks', 'rag /v1/query', 'rag /v1/documents', 'gateway /v1/chat/completions', 'gateway /v1/embeddings']) assert.ok(routes.has(route), route);
     const costTenants = new Set(points.filter((p) => p.name === 'gateway.cost' && p.service === 'gateway').map((p) => p.attributes['tenant.id']));
     assert.deepEqual([...costTenants].sort(), ['acme', 'globex']);
   });

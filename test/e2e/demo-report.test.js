@@ -9,7 +9,7 @@ const { renderWaterfallHtml } = require('../../examples/agent-gateway-rag/demo/w
 
 const TRACE = '0af7651916cd43dd8448eb211c80319c';
 let next = 0;
-function span(service, name, parent, { kind = 'INTERNAL', start = 0, ms = 1, attributes = {}, error } = {}) {
+function span(service, name, parent, { kind = 'INTERNAL', start = 0, ms = 1, attributes = {}, error, firstTokenAt } = {}) {
   next += 1;
   const startNs = BigInt(start) * 1000000n;
   return {
@@ -23,7 +23,10 @@ function span(service, name, parent, { kind = 'INTERNAL', start = 0, ms = 1, att
     endNs: startNs + BigInt(ms * 1e6),
     durationMs: ms,
     attributes,
-    events: error ? [{ name: 'exception', timeNs: startNs, attributes: { 'exception.type': 'Error', 'exception.message': error } }] : [],
+    events: [
+      ...(error ? [{ name: 'exception', timeNs: startNs, attributes: { 'exception.type': 'Error', 'exception.message': error } }] : []),
+      ...(firstTokenAt === undefined ? [] : [{ name: 'gen_ai.first_token', timeNs: startNs + BigInt(firstTokenAt * 1e6), attributes: {} }]),
+    ],
     links: [],
     status: { code: error ? 'ERROR' : 'UNSET', message: '' },
   };
@@ -34,7 +37,7 @@ function threeServiceTrace() {
   const client = span('agent', 'POST', root, { kind: 'CLIENT', start: 1, ms: 20 });
   const rag = span('rag', 'POST /v1/query', client, { kind: 'SERVER', start: 2, ms: 18 });
   const ragClient = span('rag', 'POST', rag, { kind: 'CLIENT', start: 3, ms: 10 });
-  const gateway = span('gateway', 'POST /v1/generate', ragClient, { kind: 'SERVER', start: 4, ms: 8, attributes: { 'gen_ai.usage.input_tokens': 12, 'gen_ai.usage.output_tokens': 3, 'motadata.llm.cost.usd': 0.0001 } });
+  const gateway = span('gateway', 'POST /v1/chat/completions', ragClient, { kind: 'SERVER', start: 4, ms: 8, attributes: { 'gen_ai.usage.input_tokens': 12, 'gen_ai.usage.output_tokens': 3, 'motadata.llm.cost.usd': 0.0001 } });
   return [root, client, rag, ragClient, gateway];
 }
 
@@ -55,7 +58,7 @@ describe('demo report: checkTrace()', () => {
     const spans = threeServiceTrace().filter((s) => s.name !== 'POST' || s.service !== 'rag');
     const { ok, problems } = checkTrace(spans);
     assert.equal(ok, false);
-    assert.match(problems.join('\n'), /gateway "POST \/v1\/generate" has parent .* not in the trace/);
+    assert.match(problems.join('\n'), /gateway "POST \/v1\/chat\/completions" has parent .* not in the trace/);
   });
 
   it('rejects a trace missing a service, and an empty trace', () => {
@@ -68,8 +71,15 @@ describe('demo report: checkTrace()', () => {
     const lines = renderTree(threeServiceTrace());
     assert.equal(lines.length, 5);
     assert.match(lines[1], /agent\s+└─ POST → rag/);
-    assert.match(lines[4], /gateway\s+└─ POST \/v1\/generate\s+8\.0 ms\s+tokens=12\+3\s+cost=\$0\.000100/);
+    assert.match(lines[4], /gateway\s+└─ POST \/v1\/chat\/completions\s+8\.0 ms\s+tokens=12\+3\s+cost=\$0\.000100/);
     assert.deepEqual(flatten(threeServiceTrace()).map((r) => r.depth), [0, 1, 2, 3, 4]);
+  });
+
+  it('says when a streamed response sent its first token (the gen_ai.first_token event)', () => {
+    const spans = threeServiceTrace();
+    spans[4] = { ...spans[4], events: span('gateway', 'x', undefined, { start: 4, firstTokenAt: 2.5 }).events };
+    assert.match(renderTree(spans)[4], /tokens=12\+3 {2}cost=\$0\.000100 {2}streamed, first token at 2\.5 ms$/);
+    assert.doesNotMatch(renderTree(spans)[2], /first token/);
   });
 });
 
@@ -134,6 +144,20 @@ describe('demo report: quantiles', () => {
     assert.equal(histogramQuantile(0.5, { ...histogram, count: 0 }), undefined);
   });
 
+  it('reports time to first token per service and model from the gen_ai.server.time_to_first_token histograms', () => {
+    const ttft = (service, model, bucketCounts, min, max) => ({
+      service, name: 'gen_ai.server.time_to_first_token', type: 'histogram', temporality: 'CUMULATIVE', timeNs: 1n,
+      explicitBounds: [0.01, 0.1, 1], bucketCounts, count: bucketCounts.reduce((a, b) => a + b, 0), sum: 0, min, max,
+      attributes: { 'gen_ai.request.model': model, 'tenant.id': 'acme' },
+    });
+    const points = [ttft('gateway', 'local-small', [0, 20, 0, 0], 0.02, 0.09), ttft('gateway', 'local-large', [0, 0, 4, 0], 0.2, 0.8), ttft('agent', 'local-small', [0, 0, 20, 0], 0.15, 0.5)];
+    const rows = summarize(points, []).timeToFirstToken;
+    assert.deepEqual(rows.map((r) => [r.service, r.model, r.count]), [['agent', 'local-small', 20], ['gateway', 'local-large', 4], ['gateway', 'local-small', 20]]);
+    const small = rows[2];
+    assert.ok(small.p50 > 0.02 && small.p50 < small.p95 && small.p95 <= 0.09, JSON.stringify(small));
+    assert.equal(summarize([], []).timeToFirstToken.length, 0);
+  });
+
   it('takes the latest cumulative point of each series', () => {
     const base = { service: 'agent', name: 'http.server.request.duration', type: 'histogram', temporality: 'CUMULATIVE', explicitBounds: [0.1, 0.2], attributes: { 'http.route': '/v1/tasks', 'http.request.method': 'POST', 'http.response.status_code': 200 } };
     const points = [
@@ -143,6 +167,18 @@ describe('demo report: quantiles', () => {
     const [route] = summarize(points, []).routes;
     assert.equal(route.count, 3);
     assert.equal(quantile(0.95, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20]), 19);
+  });
+});
+
+describe('demo report: tokens and cost by tenant', () => {
+  it('counts them as the gateway recorded them, not again as its callers did', () => {
+    const point = (service, name, value, attributes) => ({ service, name, type: 'sum', temporality: 'CUMULATIVE', timeNs: 1n, value, attributes: { 'tenant.id': 'acme', ...attributes } });
+    const points = ['gateway', 'agent', 'rag'].flatMap((service) => [
+      point(service, 'gateway.tokens.used', 100, { 'gen_ai.token.type': 'input' }),
+      point(service, 'gateway.tokens.used', 20, { 'gen_ai.token.type': 'output' }),
+      point(service, 'gateway.cost', 0.5, {}),
+    ]);
+    assert.deepEqual(summarize(points, []).tenants, [{ tenant: 'acme', inputTokens: 100, outputTokens: 20, costUsd: 0.5 }]);
   });
 });
 
@@ -156,5 +192,17 @@ describe('demo report: renderWaterfallHtml()', () => {
     assert.match(html, /T &lt;1&gt;/);
     assert.doesNotMatch(html, /(src|href)\s*=\s*["']?https?:|url\(\s*["']?https?:|@import/i);
     assert.equal((html.match(/class="row/g) ?? []).length, spans.length);
+  });
+
+  it('marks the first token of a streamed response on its bar, where it came', () => {
+    const spans = threeServiceTrace();
+    // The gateway's bar runs from 4 to 12 ms of a 30 ms trace; its first token came at 6 ms.
+    spans[4] = { ...spans[4], events: span('gateway', 'x', undefined, { start: 4, firstTokenAt: 2 }).events };
+    const html = renderWaterfallHtml([{ title: 'T', traceId: TRACE, spans, ok: true, problems: [] }]);
+    const marks = [...html.matchAll(/<path class="first-token" d="M([\d.]+) /g)].map((m) => Number(m[1]));
+    assert.equal(marks.length, 1);
+    const bar = [...html.matchAll(/<rect class="bar" x="([\d.]+)" y="[\d.]+" width="([\d.]+)"/g)].map((m) => [Number(m[1]), Number(m[2])])[4];
+    assert.ok(Math.abs(marks[0] - (bar[0] + bar[1] * (2 / 8))) < 0.2, `${marks[0]} on the bar ${bar}`);
+    assert.match(html, /event gen_ai\.first_token at 2\.00 ms/);
   });
 });

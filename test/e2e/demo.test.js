@@ -71,25 +71,37 @@ describe('npm run demo', function () {
       const onThreeX = require('@opentelemetry/api').logs !== undefined;
       if (!onThreeX) assert.match(result.stdout, /^Running the demo on Node 24 with OpenTelemetry JS 3\.x/m);
       else assert.doesNotMatch(result.stdout, /Running the demo on/);
-      assert.match(result.stdout, /✓ All 5 task traces are one connected tree across agent, rag and gateway\./);
+      assert.match(result.stdout, /✓ All 6 task traces are one connected tree across agent, rag and gateway\./);
       assert.match(result.stdout, /Ingestion traces \(rag → gateway\): 5 of 5 are one connected tree\./);
     });
 
     it('prints each task\'s trace as a tree across the three services', () => {
       const headers = result.stdout.match(/^Trace \d: .+ {2}[0-9a-f]{32} {2}\d+ spans, one connected tree across agent, rag, gateway$/gm);
-      assert.equal(headers?.length, 5, result.stdout);
-      assert.match(result.stdout, /^ {2}agent +POST \/v1\/tasks +[\d.]+ ms {2}tenant=acme {2}status=200$/m);
+      assert.equal(headers?.length, 6, result.stdout);
+      // The agent's SERVER span carries the usage of its own gateway call (genAiCall) too.
+      assert.match(result.stdout, /^ {2}agent +POST \/v1\/tasks +[\d.]+ ms {2}tenant=acme {2}model=local-small {2}tokens=\d+\+\d+ {2}status=200$/m);
       assert.match(result.stdout, /^ {2}agent +└─ agent\.task\.execute /m);
       assert.match(result.stdout, /^ {2}agent +[│ ]+├─ POST → rag /m);
       assert.match(result.stdout, /^ {2}rag +[│ ]+└─ POST \/v1\/query +[\d.]+ ms {2}tenant=acme/m);
       assert.match(result.stdout, /^ {2}gateway +[│ ]+└─ gateway\.provider\.call +[\d.]+ ms .*tokens=\d+\+\d+ {2}cost=\$\d\.\d{6}/m);
       assert.match(result.stdout, /cache\.hit=true/);
-      assert.match(result.stdout, /^ {2}gateway +[│ ]+└─ POST \/v1\/generate .*status=502 {2}ERROR: ProviderError: local model simulator: model "fail-model"/m);
+      assert.match(result.stdout, /^ {2}gateway +[│ ]+└─ POST \/v1\/chat\/completions .*status=502 {2}ERROR: ProviderError: local model simulator: model "fail-model"/m);
       assert.match(result.stdout, /^ {2}agent +POST \/v1\/tasks .*tenant=globex {2}status=502 {2}ERROR: UpstreamError/m);
     });
 
+    it('prints the streamed task: its tokens as they came, and the first token on the agent\'s and the gateway\'s SERVER spans', () => {
+      assert.match(result.stdout, /^ {5}→ 200 in \d+ ms, streamed \d+ tokens, the first after \d+ ms; \d+ tokens, /m);
+      const trace = result.stdout.split(/^Trace 6: /m)[1].split('\n\n')[0];
+      assert.match(trace, /^ {2}agent +POST \/v1\/tasks .*streamed, first token at [\d.]+ ms {2}status=200$/m);
+      assert.match(trace, /^ {2}gateway +[│ ]+└─ POST \/v1\/chat\/completions +[\d.]+ ms .*streamed, first token at [\d.]+ ms {2}status=200$/m);
+    });
+
     it('prints the metrics summary with the P95 targets marked', () => {
-      assert.match(result.stdout, /^ {2}agent +POST \/v1\/tasks +5 +1 +[\d.]+ m?s +[\d.]+ m?s$/m);
+      assert.match(result.stdout, /^ {2}agent +POST \/v1\/tasks +6 +1 +[\d.]+ m?s +[\d.]+ m?s$/m);
+      // Time to first token per service and model, from the gen_ai.server.time_to_first_token histograms.
+      assert.match(result.stdout, /^Time to first token of streamed answers/m);
+      assert.match(result.stdout, /^ {2}agent +local-small +1 +[\d.]+ m?s +[\d.]+ m?s$/m);
+      assert.match(result.stdout, /^ {2}gateway +local-small +1 +[\d.]+ m?s +[\d.]+ m?s$/m);
       assert.match(result.stdout, /^ {2}acme +\d+ +\d+ +0\.\d{6}$/m);
       assert.match(result.stdout, /^ {2}globex +\d+ +\d+ +0\.\d{6}$/m);
       assert.match(result.stdout, /^Gateway cache: 3 hits of \d+ checks/m);
@@ -103,7 +115,9 @@ describe('npm run demo', function () {
       const html = fs.readFileSync(out(), 'utf8');
       const traceIds = [...result.stdout.matchAll(/^Trace \d: .+ {2}([0-9a-f]{32}) /gm)].map((m) => m[1]);
       for (const id of traceIds) assert.ok(html.includes(id), `the page shows trace ${id}`);
-      assert.equal((html.match(/<svg /g) ?? []).length, 5);
+      assert.equal((html.match(/<svg /g) ?? []).length, 6);
+      // The streamed task's first tokens: the agent's and the gateway's.
+      assert.equal((html.match(/<path class="first-token" /g) ?? []).length, 2);
       assert.doesNotMatch(html, /<(link|img|iframe)\b|<script\s+src|(src|href)\s*=\s*["']?https?:|url\(\s*["']?https?:|@import/i, 'nothing is loaded from anywhere');
     });
   });
@@ -118,7 +132,7 @@ describe('npm run demo', function () {
       assert.doesNotMatch(result.stdout, /^Trace \d:/m);
       assert.equal(fs.existsSync(path.join(tmp, 'unused.html')), false);
       const ids = [...result.stdout.matchAll(/^ {2}\d\. ([0-9a-f]{32}) /gm)].map((m) => m[1]);
-      assert.equal(ids.length, 5);
+      assert.equal(ids.length, 6);
       const received = new Set(collector.spans.map((s) => s.traceId));
       for (const id of ids) assert.ok(received.has(id), `the collector received trace ${id}`);
     } finally {

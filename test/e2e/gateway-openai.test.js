@@ -1,7 +1,7 @@
 'use strict';
 // examples/agent-gateway-rag/gateway.js speaks OpenAI: /v1/chat/completions (JSON, and SSE chunks
-// in OpenAI's wire format) and /v1/embeddings, read with the `openai` package itself; its private
-// /v1/generate and rag's fields on /v1/embeddings keep working.
+// in OpenAI's wire format) and /v1/embeddings, read with the `openai` package itself, and says in
+// `x-gateway-cache` whether its cache answered.
 const assert = require('node:assert/strict');
 const http = require('node:http');
 const OpenAI = require('openai');
@@ -106,7 +106,7 @@ describe('examples/agent-gateway-rag gateway: the OpenAI API', () => {
     assert.equal(await metricPoint(telemetry, 'gen_ai.server.request.duration', { 'tenant.id': 'oa-fail' }), undefined);
   });
 
-  it('answers embeddings as OpenAI does (base64 by default in the openai package), and keeps rag\'s fields', async () => {
+  it('answers embeddings as OpenAI does (base64 by default in the openai package), and nothing more', async () => {
     const inputs = ['rotate an API key', 'monthly billing'];
     const expected = await simulator.embed({ model: 'local-embed', input: inputs });
     const answer = await clientFor('oa-embed').embeddings.create({ model: 'local-embed', input: inputs });
@@ -114,17 +114,32 @@ describe('examples/agent-gateway-rag gateway: the OpenAI API', () => {
     assert.deepEqual(answer.data.map((d) => d.embedding), expected.vectors.map((v) => v.map(Math.fround)));
     assert.deepEqual([answer.data[1].index, answer.usage.prompt_tokens, answer.usage.total_tokens], [1, expected.promptTokens, expected.promptTokens]);
     const raw = await (await post('/v1/embeddings', { model: 'local-embed', input: ['a private caller'] })).json();
-    assert.deepEqual(raw.data[0].embedding, raw.vectors[0], 'float by default on the wire');
-    assert.deepEqual(Object.keys(raw.usage).sort(), ['completionTokens', 'promptTokens', 'prompt_tokens', 'total_tokens']);
-    assert.equal(typeof raw.costUsd, 'number');
-    assert.equal(raw.cached, false);
+    assert.deepEqual(Object.keys(raw).sort(), ['data', 'model', 'object', 'usage']);
+    assert.deepEqual(Object.keys(raw.usage).sort(), ['prompt_tokens', 'total_tokens']);
+    assert.ok(Array.isArray(raw.data[0].embedding), 'float by default on the wire');
   });
 
-  it('keeps the private POST /v1/generate', async () => {
-    const res = await post('/v1/generate', { prompt: PROMPT });
-    const body = await res.json();
-    assert.equal(res.status, 200);
-    assert.deepEqual(Object.keys(body).sort(), ['cached', 'costUsd', 'model', 'text', 'usage']);
+  it('says in x-gateway-cache whether its per-tenant cache answered; a hit reports zero usage and calls no provider', async () => {
+    const client = clientFor('oa-cache');
+    const ask = () => client.chat.completions.create({ model: 'local-small', messages: MESSAGES }).withResponse();
+    const first = await ask();
+    const again = await ask();
+    assert.deepEqual([first.response.headers.get('x-gateway-cache'), again.response.headers.get('x-gateway-cache')], ['miss', 'hit']);
+    assert.equal(again.data.choices[0].message.content, first.data.choices[0].message.content);
+    assert.ok(first.data.usage.prompt_tokens > 0);
+    assert.deepEqual(again.data.usage, { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 });
+    const other = await clientFor('oa-cache-other').chat.completions.create({ model: 'local-small', messages: MESSAGES }).withResponse();
+    assert.equal(other.response.headers.get('x-gateway-cache'), 'miss', 'another tenant never gets this tenant\'s entry');
+
+    const embed = () => client.embeddings.create({ model: 'local-embed', input: 'rotate' }).withResponse();
+    assert.equal((await embed()).response.headers.get('x-gateway-cache'), 'miss');
+    const hit = await embed();
+    assert.equal(hit.response.headers.get('x-gateway-cache'), 'hit');
+    assert.equal(hit.data.usage.prompt_tokens, 0);
+
+    const spans = await waitForServerSpans(telemetry, 5);
+    const providerCalls = telemetry.getFinishedSpans().filter((s) => s.name === 'gateway.provider.call');
+    assert.equal(providerCalls.length, 3, `${spans.length} requests, 3 misses`);
   });
 
   it('records a stream whose client goes away once, as aborted', async () => {

@@ -28,6 +28,7 @@ const metricNames = {
   cacheMisses: METRIC_NAMES.GATEWAY_CACHE_MISSES ?? 'gateway.cache.misses',
   vectorSearchDuration: METRIC_NAMES.RAG_SEARCH_DURATION ?? 'rag.search.duration',
   memoryRetrievalDuration: METRIC_NAMES.AGENT_MEMORY_RETRIEVAL_DURATION ?? 'agent.memory.retrieval.duration',
+  timeToFirstToken: METRIC_NAMES.GEN_AI_SERVER_TIME_TO_FIRST_TOKEN ?? 'gen_ai.server.time_to_first_token',
 };
 
 module.exports = { spanNames, metricNames };

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 'use strict';
 // `npm run demo`: starts agent, rag and gateway as three processes exporting OTLP/HTTP to a local
-// receiver, sends a handful of tasks for two tenants, and prints each task's trace as a tree
-// across the three services, a metrics summary against the design's P95 targets, and the path
-// of an HTML waterfall. Exits non-zero if a trace is not one connected tree.
+// receiver, sends a handful of tasks for two tenants (one streamed), and prints each task's trace
+// as a tree across the three services, a metrics summary against the P95 latency targets, and
+// the path of an HTML waterfall. Exits non-zero if a trace is not one connected tree.
 //
 //   npm run demo [-- --out <file.html>] [-- --here]
 //
@@ -98,11 +98,12 @@ async function main() {
   console.log(paint('bold', '\nTasks (POST agent /v1/tasks, tenant in x-tenant-id)'));
   results.forEach((r, i) => {
     const outcome = r.status === r.expect ? paint('green', String(r.status)) : paint('red', `${r.status} (expected ${r.expect})`);
+    const streamed = r.stream === undefined ? '' : `streamed ${r.stream.tokens} tokens, the first after ${r.stream.firstTokenMs?.toFixed(0) ?? '—'} ms; `;
     const detail =
-      r.status === 200
-        ? `${r.json.tokens.total} tokens, $${r.json.costUsd.toFixed(6)}, cache hits ${r.json.cache.hits}/${r.json.cache.calls}: "${truncate(r.json.result, 60)}"`
-        : `error: ${truncate(r.json.error, 100)}`;
-    console.log(`  ${i + 1}. ${r.tenant.padEnd(7)} "${truncate(r.body.prompt, 52)}" (${r.body.model}${r.body.useTools ? ', tools' : ''})`);
+      r.status === 200 && r.json.tokens !== undefined
+        ? `${streamed}${r.json.tokens.total} tokens, $${r.json.costUsd.toFixed(6)}, cache hits ${r.json.cache.hits}/${r.json.cache.calls}: "${truncate(r.json.result, 60)}"`
+        : `${streamed}error: ${truncate(r.json.error, 100)}`;
+    console.log(`  ${i + 1}. ${r.tenant.padEnd(7)} "${truncate(r.body.prompt, 52)}" (${r.body.model}${r.body.useTools ? ', tools' : ''}${r.body.stream ? ', stream' : ''})`);
     console.log(`     → ${outcome} in ${r.ms.toFixed(0)} ms, ${detail}`);
   });
 
@@ -111,7 +112,7 @@ async function main() {
   const badExits = Object.entries(exits).filter(([, e]) => e.code !== 0);
   for (const [name, e] of badExits) console.log(paint('red', `  ${name} exited with code ${e.code}${e.signal ? ` (${e.signal})` : ''}`));
 
-  let failed = badIngest.length > 0 || badExits.length > 0 || results.some((r) => r.status !== r.expect || r.traceId === undefined);
+  let failed = badIngest.length > 0 || badExits.length > 0 || results.some((r) => r.status !== r.expect || r.traceId === undefined || (r.expect === 200 && r.json.error !== undefined));
 
   if (external) {
     console.log(paint('bold', '\nTrace ids to look up in your backend (Jaeger UI: http://localhost:16686/trace/<id>):'));

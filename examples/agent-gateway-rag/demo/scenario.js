@@ -1,6 +1,7 @@
 'use strict';
 // What the demo (and the end-to-end test) sends: each tenant's documents, then a handful of tasks
-// for two tenants, one repeated (the gateway cache answers it) and one on the model that fails.
+// for two tenants, one repeated (the gateway cache answers it), one on the model that fails, and
+// one whose answer the agent streams back as the gateway streams it.
 
 const DOCUMENTS = [
   {
@@ -41,7 +42,10 @@ const DOCUMENTS = [
   },
 ];
 
-/** `body`: the request; `expect`: the HTTP status the agent must answer with; `cacheHit`: every gateway call hits the cache. */
+/**
+ * `body`: the request; `expect`: the HTTP status the agent must answer with; `cacheHit`: every
+ * gateway call hits the cache; `body.stream`: the answer comes as server-sent events.
+ */
 const TASKS = [
   { title: 'acme asks how to rotate an API key', tenant: 'acme', body: { prompt: 'How do I rotate an API key without downtime?', model: 'local-small' }, expect: 200 },
   {
@@ -53,6 +57,7 @@ const TASKS = [
   { title: 'acme repeats its question (gateway cache)', tenant: 'acme', body: { prompt: 'How do I rotate an API key without downtime?', model: 'local-small' }, expect: 200, cacheHit: true },
   { title: 'globex asks when hardware ships', tenant: 'globex', body: { prompt: 'When do hardware orders ship?', model: 'local-small' }, expect: 200 },
   { title: 'globex on fail-model (provider error)', tenant: 'globex', body: { prompt: 'Summarise the refund policy.', model: 'fail-model' }, expect: 502, fails: true },
+  { title: 'acme asks when on-call starts, streamed', tenant: 'acme', body: { prompt: 'When does the on-call rotation start?', model: 'local-small', stream: true }, expect: 200 },
 ];
 
 const TRACE_METRIC = /(?:^|,\s*)trace;desc=00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}/;
@@ -60,6 +65,40 @@ const TRACE_METRIC = /(?:^|,\s*)trace;desc=00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9
 /** The trace id the service sent back in Server-Timing. */
 function traceIdOf(response) {
   return TRACE_METRIC.exec(response.headers.get('server-timing') ?? '')?.[1];
+}
+
+function parseJson(text) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return { error: text };
+  }
+}
+
+/**
+ * The agent's server-sent events as they arrive: `token` events, then `result` (or `error`).
+ * `json` is the result (or error) event's payload; `stream` the tokens and when the first came.
+ */
+async function readEvents(response, started) {
+  const stream = { tokens: 0, firstTokenMs: undefined };
+  let json = { error: 'the stream ended without a result' };
+  let buffer = '';
+  const decoder = new TextDecoder();
+  for await (const bytes of response.body) {
+    buffer += decoder.decode(bytes, { stream: true });
+    let end;
+    while ((end = buffer.indexOf('\n\n')) !== -1) {
+      const lines = buffer.slice(0, end).split('\n');
+      buffer = buffer.slice(end + 2);
+      const event = lines.find((l) => l.startsWith('event: '))?.slice(7);
+      const data = parseJson(lines.filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n'));
+      if (event === 'token') {
+        stream.tokens += 1;
+        stream.firstTokenMs ??= performance.now() - started;
+      } else if (event === 'result' || event === 'error') json = data;
+    }
+  }
+  return { json, stream };
 }
 
 async function post(url, body, headers) {
@@ -70,14 +109,8 @@ async function post(url, body, headers) {
     body: JSON.stringify(body),
     signal: AbortSignal.timeout(15000),
   });
-  const text = await response.text();
-  let json;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = { error: text };
-  }
-  return { status: response.status, json, traceId: traceIdOf(response), ms: performance.now() - started };
+  const read = response.headers.get('content-type')?.startsWith('text/event-stream') ? await readEvents(response, started) : { json: parseJson(await response.text()) };
+  return { status: response.status, ...read, traceId: traceIdOf(response), ms: performance.now() - started };
 }
 
 /**

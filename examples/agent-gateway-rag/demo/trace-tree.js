@@ -76,6 +76,15 @@ function flatten(spans) {
 }
 
 const money = (usd) => `$${Number(usd).toFixed(6)}`;
+
+/** The event the kit adds to a streamed response's SERVER span at its first output token. */
+const FIRST_TOKEN_EVENT = 'gen_ai.first_token';
+
+/** Milliseconds from the span's start to its first-token event, or undefined for a span that streamed none. */
+function firstTokenMs(span) {
+  const event = span.events.find((e) => e.name === FIRST_TOKEN_EVENT);
+  return event === undefined ? undefined : Number(event.timeNs - span.startNs) / 1e6;
+}
 const ATTRIBUTE_LABELS = [
   ['task.id', 'task'],
   ['memory.count', 'memories'],
@@ -101,6 +110,8 @@ function keyAttributes(span, parent, { maxErrorLength = Infinity } = {}) {
   const cost = a['motadata.llm.cost.usd'] ?? a['cost.usd'] ?? a['llm.cost'];
   if (cost !== undefined) out.push(`cost=${money(cost)}`);
   if (a['cache.hit'] !== undefined) out.push(`cache.hit=${a['cache.hit']}`);
+  const firstToken = firstTokenMs(span);
+  if (firstToken !== undefined) out.push(`streamed, first token at ${duration(firstToken)}`);
   const status = a['http.response.status_code'];
   if (status !== undefined && (span.kind === 'SERVER' || status >= 400)) out.push(`status=${status}`);
   if (span.status.code === 'ERROR') {
@@ -151,4 +162,4 @@ function renderTree(spans, { color = false, maxErrorLength = 90 } = {}) {
   });
 }
 
-module.exports = { groupByTrace, buildTree, checkTrace, flatten, renderTree, keyAttributes, errorMessage, painter, duration, SERVICE_COLORS };
+module.exports = { groupByTrace, buildTree, checkTrace, flatten, renderTree, keyAttributes, errorMessage, firstTokenMs, painter, duration, FIRST_TOKEN_EVENT, SERVICE_COLORS };

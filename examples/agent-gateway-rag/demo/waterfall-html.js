@@ -2,7 +2,7 @@
 // A self-contained HTML page with a waterfall of each trace: one row per span, bars on the
 // trace's time axis, coloured by service, every attribute on hover. Inline CSS, JS and SVG only:
 // it opens from disk in any browser, with no network.
-const { flatten, keyAttributes, errorMessage } = require('./trace-tree');
+const { flatten, keyAttributes, errorMessage, firstTokenMs } = require('./trace-tree');
 
 const COLORS = { agent: '#0e7490', rag: '#a21caf', gateway: '#b45309' };
 const FALLBACK_COLORS = ['#2563eb', '#15803d', '#9f1239', '#4d7c0f'];
@@ -41,7 +41,10 @@ function tooltip(span) {
   const lines = [`${span.service} · ${span.name}`, `kind ${span.kind} · ${formatMs(span.durationMs)} · status ${span.status.code}`, `span ${span.spanId}${span.parentSpanId ? ` ← ${span.parentSpanId}` : ''}`];
   if (span.status.code === 'ERROR') lines.push(`error: ${errorMessage(span)}`);
   for (const [key, value] of Object.entries(span.attributes).sort(([a], [b]) => a.localeCompare(b))) lines.push(`${key} = ${JSON.stringify(value)}`);
-  for (const event of span.events) lines.push(`event ${event.name}${event.attributes['exception.message'] ? `: ${event.attributes['exception.message']}` : ''}`);
+  for (const event of span.events) {
+    const at = formatMs(Number(event.timeNs - span.startNs) / 1e6);
+    lines.push(`event ${event.name} at ${at}${event.attributes['exception.message'] ? `: ${event.attributes['exception.message']}` : ''}`);
+  }
   return lines.join('\n');
 }
 
@@ -75,6 +78,12 @@ function traceSvg(trace, extraColors) {
     parts.push(`<rect x="${6 + depth * 14}" y="${y + 7}" width="8" height="8" rx="2" fill="${color}"/>`);
     parts.push(`<text class="name" x="${20 + depth * 14}" y="${y + 15}">${escapeHtml(nameOf(span, children))}${error ? ' ⚠' : ''}</text>`);
     parts.push(`<rect class="bar" x="${x1.toFixed(1)}" y="${y + 4}" width="${w.toFixed(1)}" height="${ROW - 8}" rx="2" fill="${color}"${error ? ' stroke="#dc2626" stroke-width="2"' : ''}/>`);
+    // A streamed response: a mark where its first token went out.
+    const firstToken = firstTokenMs(span);
+    if (firstToken !== undefined) {
+      const fx = x1 + (firstToken / totalMs) * BAR_WIDTH;
+      parts.push(`<path class="first-token" d="M${fx.toFixed(1)} ${y + 6}l5 5-5 5-5-5z"/>`);
+    }
     // The label goes right of the bar, or left of it when it would run off the picture.
     const label = `${formatMs(span.durationMs)}${attrs ? `  ${attrs}` : ''}`;
     const labelWidth = label.length * CHAR_WIDTH;
@@ -116,12 +125,12 @@ h1{font-size:19px;margin:0 0 4px}h2{font-size:15px;margin:18px 0 2px}
 .scroll{overflow-x:auto;border:1px solid #e5e7eb;border-radius:6px}
 svg{display:block;font:12px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 .grid{stroke:#eef0f3}.tick{fill:#6b7280;font-size:10.5px;text-anchor:middle}
-.band{fill:transparent}.row:hover .band{fill:#f3f4f6}.name{fill:#111827}.error .name{fill:#dc2626}.dur{fill:#4b5563;font-size:11px}
+.first-token{fill:#facc15;stroke:#111827;stroke-width:1.2}.band{fill:transparent}.row:hover .band{fill:#f3f4f6}.name{fill:#111827}.error .name{fill:#dc2626}.dur{fill:#4b5563;font-size:11px}
 #tip{position:fixed;pointer-events:none;background:#111827;color:#f9fafb;font:11.5px/1.45 ui-monospace,Menlo,Consolas,monospace;padding:7px 9px;border-radius:5px;white-space:pre;max-width:70vw;overflow:hidden;display:none;z-index:9}
 </style></head><body>
 <h1>${escapeHtml(heading)}</h1>
 <p class="meta">Generated ${escapeHtml(generatedAt.toISOString())} by <code>npm run demo</code> from the spans the three services exported over OTLP. Hover a row for every attribute.</p>
-<div class="legend">${legend}<span class="key"><i style="background:#fff;border:2px solid #dc2626;width:7px;height:7px"></i>error</span></div>
+<div class="legend">${legend}<span class="key"><i style="background:#fff;border:2px solid #dc2626;width:7px;height:7px"></i>error</span><span class="key"><i style="background:#facc15;border:1px solid #111827;width:7px;height:7px;transform:rotate(45deg)"></i>first token of a stream (gen_ai.first_token)</span></div>
 ${sections}
 <div id="tip"></div>
 <script>

@@ -1,5 +1,4 @@
 'use strict';
-const { tracedFetch } = require('@motadata/otel');
 
 /** A downstream service answered with an error or could not be reached. */
 class UpstreamError extends Error {
@@ -13,14 +12,15 @@ class UpstreamError extends Error {
 }
 
 /**
- * POSTs JSON through `tracedFetch` (a CLIENT span, and traceparent + baggage on the request) and
- * returns the parsed answer. Only `content-type` is sent: the tenant travels in baggage.
+ * POSTs JSON with the global `fetch` and returns the parsed answer. Plain `fetch`: initTelemetry()
+ * gives the request its CLIENT span, `traceparent` and, to an internal host, the tenant in
+ * `baggage`. Only `content-type` is sent by hand.
  * @throws UpstreamError on a network error, a timeout or a status of 400 and above.
  */
 async function postJson(url, body, { timeoutMs = 10000 } = {}) {
   let response;
   try {
-    response = await tracedFetch(url, {
+    response = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
@@ -75,14 +75,22 @@ function errorBody(err, status = statusOf(err)) {
 
 /**
  * Express error handler that answers in JSON. Register it after `otelErrorHandler()`, which has
- * recorded the error on the request's span by then.
+ * recorded the error on the request's span by then. A response already under way (a stream of
+ * server-sent events) ends with an `error` event instead.
  */
 function expressJsonErrors() {
   // Express tells error handlers apart by their four parameters.
   return function jsonErrors(err, req, res, _next) {
     const status = statusOf(err);
-    res.status(status).json({ ...errorBody(err, status), traceId: req.otel?.traceId });
+    const body = { ...errorBody(err, status), traceId: req.otel?.traceId };
+    if (!res.headersSent) res.status(status).json(body);
+    else if (!res.writableEnded && !res.destroyed) res.end(sseEvent('error', body));
   };
 }
 
-module.exports = { postJson, readJsonBody, check, statusOf, errorBody, expressJsonErrors, UpstreamError };
+/** One server-sent event: its name and a JSON payload. */
+function sseEvent(event, data) {
+  return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+}
+
+module.exports = { postJson, readJsonBody, check, statusOf, errorBody, expressJsonErrors, sseEvent, UpstreamError };

@@ -74,6 +74,7 @@ function embedText(text) {
   return norm === 0 ? vector : vector.map((v) => Math.round((v / norm) * 1e6) / 1e6);
 }
 
+/** USD of a call: its tokens at the model's price, to the 8th decimal (the gateway bills this). */
 function cost(model, promptTokens, completionTokens) {
   const price = PRICES[model];
   return Number(((promptTokens * price.input + completionTokens * price.output) / 1e6).toFixed(8));
@@ -175,4 +176,4 @@ function createModelSimulator({ latencyMs = 25, tokenDelayMs = 2, failModels = [
   };
 }
 
-module.exports = { createModelSimulator, ProviderError, countTokens, PRICES, DIMENSIONS };
+module.exports = { createModelSimulator, ProviderError, countTokens, cost, PRICES, DIMENSIONS };
