@@ -22,11 +22,9 @@ const { otelMiddleware } = require('@motadata/otel/koa');
 const { LruCache } = require('./lib/lru-cache');
 const { createModelSimulator } = require('./lib/model-simulator');
 const { errorBody, readJsonBody, statusOf } = require('./lib/http-json');
-const { OPENAI_PATHS, answerHead, chatEvents, checkChat, completion, embeddings, invalid, modelNotFound, openAiError } = require('./lib/openai-api');
+const { CACHE_HEADER, OPENAI_PATHS, answerHead, chatEvents, checkChat, completion, embeddings, invalid, modelNotFound, openAiError } = require('./lib/openai-api');
 
 const MAX_EMBEDDING_INPUTS = 256;
-/** Whether the gateway's cache answered: `hit` or `miss` (a streamed answer has none). */
-const CACHE_HEADER = 'x-gateway-cache';
 
 /**
  * Builds the gateway app; `app.callback()` is its request handler.

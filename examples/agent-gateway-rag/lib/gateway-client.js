@@ -15,7 +15,7 @@ const { genAiCall } = require('@motadata/otel');
 const { cost } = require('./model-simulator');
 const { UpstreamError } = require('./http-json');
 
-const CACHE_HEADER = 'x-gateway-cache';
+const { CACHE_HEADER } = require('./openai-api');
 
 /** Tokens and cost of OpenAI's `usage` (prompt_tokens, completion_tokens) for `model`. */
 function priced(model, usage) {

@@ -116,4 +116,7 @@ function embeddings(model, vectors, encoding, promptTokens) {
   };
 }
 
-module.exports = { OPENAI_PATHS, OpenAiError, invalid, modelNotFound, openAiError, checkChat, answerHead, completion, chatEvents, embeddings };
+/** The gateway's answer to whether its cache answered: `hit` or `miss` (a streamed answer has none). */
+const CACHE_HEADER = 'x-gateway-cache';
+
+module.exports = { CACHE_HEADER, OPENAI_PATHS, OpenAiError, invalid, modelNotFound, openAiError, checkChat, answerHead, completion, chatEvents, embeddings };
